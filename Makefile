@@ -1,0 +1,96 @@
+# The README's two commands are `make run` and `make test`; everything else is a step of them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+PYBABEL := $(VENV)/bin/pybabel
+MODEL   := models/current.tar.gz
+REPORTS := reports
+
+# Everything a trained model depends on: retrain only when one of these changed.
+TRAINING_INPUTS := config.yml $(shell find bot/domain bot/data -name '*.yml' 2>/dev/null) \
+                   bot/language_detector.py
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
+        i18n-extract i18n-update i18n-compile i18n-check bench-train chat clean
+
+help:
+	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
+	@echo "make test   the whole test suite"
+	@echo "make chat   talk to the running assistant from this terminal"
+
+$(VENV)/.installed: pyproject.toml requirements.lock scripts/setup-venv.sh
+	scripts/setup-venv.sh
+	touch $@
+
+setup: $(VENV)/.installed $(MO_FILES)
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --config config.yml --domain bot/domain --data bot/data \
+	    --out models --fixed-model-name current
+	touch $@
+
+train: $(MODEL)
+
+run: setup $(MODEL)
+	$(PY) scripts/serve.py
+
+chat:
+	$(PY) scripts/chat.py
+
+# ---- catalogs (Babel) ----
+i18n-extract: $(VENV)/.installed
+	$(PYBABEL) extract -F locales/babel.cfg -o locales/messages.pot --no-location \
+	    --sort-output --project mina-sidor-assistant --version 0.1 --width 100 .
+
+i18n-update: i18n-extract
+	$(PYBABEL) update -i locales/messages.pot -d locales --width 100 --ignore-obsolete
+
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(PYBABEL) compile -i $< -o $@ --statistics
+
+i18n-compile: $(MO_FILES)
+
+# ---- the suite ----
+test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e
+	@echo "All checks passed."
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(PY) -m pytest tests/unit -q
+
+i18n-check: setup
+	$(PY) -m pytest tests/i18n -q
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --config config.yml --domain bot/domain --data bot/data --fail-on-warnings
+
+stories: $(MODEL)
+	rm -rf $(REPORTS)/stories
+	$(RASA) test core --model $(MODEL) --stories tests/conversations \
+	    --endpoints bot/endpoints.yml --out $(REPORTS)/stories --fail-on-prediction-errors
+
+nlu-eval: setup
+	$(PY) tests/evaluation/nlu_heldout.py --out $(REPORTS)/nlu
+
+e2e: setup $(MODEL)
+	$(PY) -m pytest tests/e2e -q
+
+bench-train: setup
+	$(PY) benchmarks/training.py
+
+clean:
+	rm -rf models $(REPORTS) var/*.db locales/*/LC_MESSAGES/*.mo

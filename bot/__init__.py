@@ -1,0 +1,1 @@
+"""In-process extensions of the Rasa server: localized NLG, language detection, channel rules."""

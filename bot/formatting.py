@@ -1,0 +1,124 @@
+"""Locale-aware formatting of the raw values that actions pass to responses.
+
+Responses name a format in the placeholder, e.g. ``{amount:money}``, ``{date:date}``,
+``{count:number}`` or ``{count:plural:one=ett ärende|other=# ärenden}``; actions pass raw
+values only (numbers, ISO dates), never text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+CURRENCY = "SEK"
+
+# Swedish groups digits with a no-break space; plain spaces keep texts GSM-7 safe for SMS
+# and searchable ("12 345 kr"), so every channel gets the same plain text.
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+
+def _plain(text: str) -> str:
+    return text.translate(_SPACES)
+
+
+def _as_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an amount")
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return Decimal(value)
+
+
+def format_money(value: Any, locale: str) -> str:
+    """Kronor amount in the locale's currency format; whole kronor show no decimals."""
+    amount = _as_decimal(value)
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    if amount == amount.to_integral_value():
+        # Drop the fraction part of the locale's own pattern rather than hard-coding one.
+        pattern = re.sub(r"\.0+", "", pattern.split(";")[0])
+        return _plain(format_currency(amount, CURRENCY, format=pattern, locale=locale,
+                                      currency_digits=False))
+    return _plain(format_currency(amount, CURRENCY, locale=locale))
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    raise TypeError(f"not a date: {type(value).__name__}")
+
+
+def format_long_date(value: Any, locale: str) -> str:
+    """'25 december 2026' in Swedish, the locale's long date elsewhere."""
+    return _plain(format_date(parse_date(value), format="long", locale=locale))
+
+
+def format_number(value: Any, locale: str) -> str:
+    return _plain(format_decimal(_as_decimal(value), locale=locale))
+
+
+def select_plural(count: Any, forms_spec: str, locale: str) -> str:
+    """Picks the CLDR plural category of ``count`` from 'one=...|other=...'; '#' is the number."""
+    forms: dict[str, str] = {}
+    for part in forms_spec.split("|"):
+        category, sep, text = part.partition("=")
+        if not sep:
+            raise ValueError(f"plural form without category: {part!r}")
+        forms[category.strip()] = text
+    category = Locale.parse(locale).plural_form(_as_decimal(count))
+    chosen = forms.get(category, forms.get("other"))
+    if chosen is None:
+        raise ValueError(f"plural forms lack 'other': {forms_spec!r}")
+    return chosen.replace("#", format_number(count, locale))
+
+
+_FORMATTERS: dict[str, Callable[[Any, str], str]] = {
+    "money": format_money,
+    "date": format_long_date,
+    "number": format_number,
+}
+
+
+class MissingValue(KeyError):
+    """A placeholder in a response has no value."""
+
+
+class _LocaleFormatter(string.Formatter):
+    def __init__(self, locale: str) -> None:
+        self._locale = locale
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        kind, _, rest = format_spec.partition(":")
+        if kind == "plural":
+            return select_plural(value, rest, self._locale)
+        if kind in _FORMATTERS:
+            return _FORMATTERS[kind](value, self._locale)
+        if kind:
+            raise ValueError(f"unknown placeholder format {kind!r}")
+        return str(value)
+
+    def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
+        if isinstance(key, str) and key in kwargs and kwargs[key] is not None:
+            return kwargs[key]
+        raise MissingValue(key)
+
+
+def fill_placeholders(text: str, values: Mapping[str, Any], locale: str) -> str:
+    """Fills ``{name}`` / ``{name:format}`` placeholders, formatting values for ``locale``."""
+    return _LocaleFormatter(locale).vformat(text, (), values)
+
+
+def placeholder_names(text: str) -> set[str]:
+    """The placeholder names a text uses, e.g. for checking that translations keep them."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}

@@ -1,0 +1,107 @@
+"""The in-process, localized NLG: ``endpoints.yml`` → ``nlg: type: bot.nlg.LocalizedNLG``.
+
+For each response it picks a variation for the channel kind (web, sms, voice), translates it
+to the conversation's language through the Babel catalog (msgctxt = response name, msgid =
+the Swedish text), fills placeholders with values formatted for the locale, and shapes the
+result with the channel rules of ``bot.rendering``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+from typing import Any
+
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.formatting import MissingValue, fill_placeholders
+from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Catalogs, format_locale
+from bot.language import conversation_language
+from bot.rendering import ChannelKind, channel_kind, render_for_channel
+from bot.support import SupportLine, load_support_line
+
+logger = logging.getLogger(__name__)
+
+
+class ResponseRenderer:
+    """Turns one response variation into the message a channel sends; no Rasa types here."""
+
+    def __init__(self, catalogs: Catalogs, support: SupportLine) -> None:
+        self._catalogs = catalogs
+        self._support = support
+
+    def context_values(self, language: str) -> dict[str, Any]:
+        """Values every response may use, from configuration."""
+        return {
+            "support_phone": self._support.phone,
+            "support_hours": self._support.describe_hours(format_locale(language)),
+        }
+
+    def _fill(self, name: str, text: str, language: str, values: dict[str, Any]) -> str:
+        translated = self._catalogs.translate(language, name, text)
+        try:
+            return fill_placeholders(translated, values, format_locale(language))
+        except MissingValue as missing:
+            # Never send a raw "{placeholder}": log which one is missing (a name, no data).
+            logger.error("response %s lacks a value for %s", name, missing)
+            return fill_placeholders(translated, _BlankDefault(values), format_locale(language))
+
+    def render(self, name: str, variation: dict[str, Any], language: str, kind: ChannelKind,
+               values: dict[str, Any]) -> dict[str, Any]:
+        message = copy.deepcopy(variation)
+        message.pop("channel", None)
+        message.pop("condition", None)
+        all_values = {**values, **self.context_values(language)}
+        if message.get("text"):
+            message["text"] = self._fill(name, message["text"], language, all_values)
+        for button in message.get("buttons") or []:
+            if button.get("title"):
+                button["title"] = self._fill(name, button["title"], language, all_values)
+        return render_for_channel(
+            message, kind, lambda text: self._catalogs.translate(language, None, text))
+
+
+class _BlankDefault(dict[str, Any]):
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__({k: v for k, v in values.items() if v is not None})
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> Any:
+        return super().get(key, "")
+
+
+class LocalizedNLG(TemplatedNaturalLanguageGenerator):
+    def __init__(self, endpoint_config: EndpointConfig | None = None,
+                 domain: Domain | None = None) -> None:
+        if domain is None:
+            raise ValueError("LocalizedNLG needs the domain")
+        super().__init__(domain.responses)
+        options = dict(endpoint_config.kwargs) if endpoint_config else {}
+        self.catalogs = Catalogs(Path(options.get("locales_dir") or LOCALES_DIR))
+        self.languages = self.catalogs.languages()
+        self.default_language = str(options.get("default_language") or SOURCE_LANGUAGE)
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} has no catalog; "
+                             f"available: {sorted(self.languages)}")
+        self.renderer = ResponseRenderer(self.catalogs, load_support_line())
+
+    def language_of(self, tracker: DialogueStateTracker) -> str:
+        events = (event.as_dict() for event in tracker.events)
+        return conversation_language(events, self.default_language, self.languages)
+
+    async def generate(self, utter_action: str, tracker: DialogueStateTracker,
+                       output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
+        kind = channel_kind(output_channel)
+        filled_slots = tracker.current_slot_values()
+        variation = self._random_response_for(utter_action, kind.value, filled_slots)
+        if variation is None:
+            return None
+        language = self.language_of(tracker)
+        values = {**filled_slots, **kwargs}
+        return self.renderer.render(utter_action, variation, language, kind, values)

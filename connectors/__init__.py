@@ -1,0 +1,1 @@
+"""Custom input channels, one module each, and the pieces they share."""

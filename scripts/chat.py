@@ -1,0 +1,34 @@
+"""Talk to the running assistant from a terminal over its REST channel (`make chat`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.request
+import uuid
+
+
+def send(url: str, sender: str, text: str) -> list[dict[str, object]]:
+    body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
+    request = urllib.request.Request(url, data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        return list(json.loads(response.read()))
+
+
+def main() -> int:
+    base = os.environ.get("RASA_URL", "http://127.0.0.1:5005")
+    url = f"{base}/webhooks/rest/webhook"
+    sender = f"terminal-{uuid.uuid4().hex[:8]}"
+    print("Skriv ett meddelande (Ctrl-D avslutar) / type a message (Ctrl-D quits)")
+    for line in sys.stdin:
+        for message in send(url, sender, line.strip()):
+            print(f"> {message.get('text', '')}")
+            for number, button in enumerate(message.get("buttons") or [], start=1):  # type: ignore[arg-type]
+                print(f"  [{number}] {button.get('title')} ({button.get('payload')})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
