@@ -94,11 +94,25 @@ class MissingValue(KeyError):
     """A placeholder in a response has no value."""
 
 
+_MISSING = object()
+
+
 class _LocaleFormatter(string.Formatter):
-    def __init__(self, locale: str) -> None:
+    def __init__(self, locale: str, lenient: bool) -> None:
         self._locale = locale
+        self._lenient = lenient
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if value is _MISSING:
+            return ""
+        try:
+            return self._format(value, format_spec)
+        except (TypeError, ValueError, ArithmeticError):
+            if self._lenient:
+                return ""
+            raise
+
+    def _format(self, value: Any, format_spec: str) -> str:
         kind, _, rest = format_spec.partition(":")
         if kind == "plural":
             return select_plural(value, rest, self._locale)
@@ -111,12 +125,19 @@ class _LocaleFormatter(string.Formatter):
     def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
         if isinstance(key, str) and key in kwargs and kwargs[key] is not None:
             return kwargs[key]
+        if self._lenient:
+            return _MISSING
         raise MissingValue(key)
 
 
-def fill_placeholders(text: str, values: Mapping[str, Any], locale: str) -> str:
-    """Fills ``{name}`` / ``{name:format}`` placeholders, formatting values for ``locale``."""
-    return _LocaleFormatter(locale).vformat(text, (), values)
+def fill_placeholders(text: str, values: Mapping[str, Any], locale: str,
+                      lenient: bool = False) -> str:
+    """Fills ``{name}`` / ``{name:format}`` placeholders, formatting values for ``locale``.
+
+    Strict by default (a missing or unformattable value raises); ``lenient`` leaves such
+    placeholders empty, for the last line of defence in the NLG.
+    """
+    return _LocaleFormatter(locale, lenient).vformat(text, (), values)
 
 
 def placeholder_names(text: str) -> set[str]:

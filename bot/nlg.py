@@ -45,10 +45,11 @@ class ResponseRenderer:
         translated = self._catalogs.translate(language, name, text)
         try:
             return fill_placeholders(translated, values, format_locale(language))
-        except MissingValue as missing:
-            # Never send a raw "{placeholder}": log which one is missing (a name, no data).
-            logger.error("response %s lacks a value for %s", name, missing)
-            return fill_placeholders(translated, _BlankDefault(values), format_locale(language))
+        except (MissingValue, TypeError, ValueError, ArithmeticError) as error:
+            # Never send a raw "{placeholder}": log what went wrong (names only, no values).
+            logger.error("response %s: cannot fill placeholders (%s)", name,
+                         type(error).__name__)
+            return fill_placeholders(translated, values, format_locale(language), lenient=True)
 
     def render(self, name: str, variation: dict[str, Any], language: str, kind: ChannelKind,
                values: dict[str, Any]) -> dict[str, Any]:
@@ -63,17 +64,6 @@ class ResponseRenderer:
                 button["title"] = self._fill(name, button["title"], language, all_values)
         return render_for_channel(
             message, kind, lambda text: self._catalogs.translate(language, None, text))
-
-
-class _BlankDefault(dict[str, Any]):
-    def __init__(self, values: dict[str, Any]) -> None:
-        super().__init__({k: v for k, v in values.items() if v is not None})
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __getitem__(self, key: str) -> Any:
-        return super().get(key, "")
 
 
 class LocalizedNLG(TemplatedNaturalLanguageGenerator):

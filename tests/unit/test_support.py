@@ -1,0 +1,40 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.support import SupportConfigError, load_support_line, parse_hours
+
+CONFIG = Path("bot/support.yml")
+
+
+def test_defaults_come_from_the_config_file() -> None:
+    support = load_support_line({}, CONFIG)
+    assert support.phone == "0771-524 524"
+
+
+def test_environment_overrides_number_and_hours() -> None:
+    support = load_support_line({"SUPPORT_PHONE": "+46 771 00 00 00",
+                                 "SUPPORT_HOURS": "mon-thu 09:00-15:30; fri 09:00-12:00"}, CONFIG)
+    assert support.phone == "+46 771 00 00 00"
+    assert support.describe_hours("sv_SE") == "måndag-torsdag 09:00-15:30, fredag 09:00-12:00"
+    assert support.describe_hours("en") == "Monday-Thursday 9:00 AM-3:30 PM, Friday 9:00 AM-12:00 PM"
+
+
+@pytest.mark.parametrize("spec", ["", "every day", "mon-fri 8-16", "fri-mon 08:00-16:00",
+                                  "mon 16:00-08:00", "xyz 08:00-16:00", "mon 25:00-26:00"])
+def test_bad_hours_are_refused_with_a_clear_error(spec: str) -> None:
+    with pytest.raises(SupportConfigError):
+        parse_hours(spec)
+
+
+def test_bad_phone_is_refused() -> None:
+    with pytest.raises(SupportConfigError, match="not a phone number"):
+        load_support_line({"SUPPORT_PHONE": "call us"}, CONFIG)
+
+
+def test_is_open_follows_the_ranges() -> None:
+    support = load_support_line({"SUPPORT_HOURS": "mon-fri 08:00-16:00"}, CONFIG)
+    assert support.is_open(dt.datetime(2026, 11, 30, 8, 0))  # Monday
+    assert not support.is_open(dt.datetime(2026, 11, 30, 16, 0))
+    assert not support.is_open(dt.datetime(2026, 11, 29, 12, 0))  # Sunday
