@@ -22,7 +22,7 @@ def _scalar(node: yaml.Node | None) -> str | None:
 def _get(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
     for key_node, value_node in mapping.value:
         if _scalar(key_node) == key:
-            return value_node
+            return value_node  # type: ignore[no-any-return]
     return None
 
 

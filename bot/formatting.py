@@ -90,7 +90,7 @@ _FORMATTERS: dict[str, Callable[[Any, str], str]] = {
 }
 
 
-class MissingValue(KeyError):
+class MissingValueError(KeyError):
     """A placeholder in a response has no value."""
 
 
@@ -127,7 +127,7 @@ class _LocaleFormatter(string.Formatter):
             return kwargs[key]
         if self._lenient:
             return _MISSING
-        raise MissingValue(key)
+        raise MissingValueError(key)
 
 
 def fill_placeholders(text: str, values: Mapping[str, Any], locale: str,

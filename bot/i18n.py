@@ -56,8 +56,8 @@ class Catalogs:
     def translate(self, language: str, context: str | None, message: str) -> str:
         translations = self.translations(language)
         if context is None:
-            return translations.gettext(message)
-        return translations.pgettext(context, message)
+            return str(translations.gettext(message))
+        return str(translations.pgettext(context, message))
 
 
 def format_locale(language: str) -> str:

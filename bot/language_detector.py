@@ -3,9 +3,9 @@
 Trained during ``rasa train`` on the NLU examples themselves (every intent block carries
 ``metadata: {language: xx}``), so it knows this domain's words, spellings without å/ä/ö
 and typos, and needs nothing downloaded. Character n-grams with a logistic regression
-(scikit-learn, already a Rasa dependency). The result is added to the parse data as
-``language: {"code": "en" | None, "confidence": 0.97}``; ``code`` is None when the message
-is too short, not in Latin script or not clearly one language.
+(``bot.text_model``); accents are kept, since å/ä/ö are strong Swedish signals.
+The result is added to the parse data as ``language: {"code": "en" | None, "confidence": 0.97}``;
+``code`` is None when the message is too short, not in Latin script or not clearly one language.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,8 +23,8 @@ from rasa.shared.nlu.constants import METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+from bot.text_model import TextModel, TextModelSettings
 
 logger = logging.getLogger(__name__)
 
@@ -55,50 +54,6 @@ def example_language(message: Message) -> str | None:
     return str(language) if language else None
 
 
-class LanguageModel:
-    """Character n-gram classifier; persisted as plain JSON, never pickled."""
-
-    def __init__(self, vectorizer: TfidfVectorizer, classifier: LogisticRegression) -> None:
-        self._vectorizer = vectorizer
-        self._classifier = classifier
-
-    @classmethod
-    def fit(cls, texts: list[str], labels: list[str], ngram_max: int) -> LanguageModel:
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, ngram_max),
-                                     sublinear_tf=True, min_df=2)
-        features = vectorizer.fit_transform([_normalise(t) for t in texts])
-        classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
-        classifier.fit(features, labels)
-        return cls(vectorizer, classifier)
-
-    def predict(self, text: str) -> tuple[str, float]:
-        features = self._vectorizer.transform([_normalise(text)])
-        probabilities = self._classifier.predict_proba(features)[0]
-        best = int(np.argmax(probabilities))
-        return str(self._classifier.classes_[best]), float(probabilities[best])
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ngram_max": self._vectorizer.ngram_range[1],
-            "vocabulary": {k: int(v) for k, v in self._vectorizer.vocabulary_.items()},
-            "idf": self._vectorizer.idf_.tolist(),
-            "classes": [str(c) for c in self._classifier.classes_],
-            "coef": self._classifier.coef_.tolist(),
-            "intercept": self._classifier.intercept_.tolist(),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LanguageModel:
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, int(data["ngram_max"])),
-                                     sublinear_tf=True, vocabulary=data["vocabulary"])
-        vectorizer.idf_ = np.asarray(data["idf"])
-        classifier = LogisticRegression()
-        classifier.classes_ = np.asarray(data["classes"])
-        classifier.coef_ = np.asarray(data["coef"])
-        classifier.intercept_ = np.asarray(data["intercept"])
-        return cls(vectorizer, classifier)
-
-
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
@@ -116,7 +71,7 @@ class LanguageDetector(GraphComponent):
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource, model: LanguageModel | None = None) -> None:
+                 resource: Resource, model: TextModel | None = None) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -139,7 +94,10 @@ class LanguageDetector(GraphComponent):
             logger.warning("LanguageDetector: fewer than two labelled languages; not trained")
             self._model = None
         else:
-            self._model = LanguageModel.fit(texts, labels, int(self._config["ngram_max"]))
+            settings = TextModelSettings(word_ngrams=None,
+                                         char_ngrams=(1, int(self._config["ngram_max"])),
+                                         regularisation=10.0, fold_accents=False, min_df=2)
+            self._model = TextModel.fit([_normalise(t) for t in texts], labels, settings)
         self.persist()
         return self._resource
 
@@ -156,7 +114,7 @@ class LanguageDetector(GraphComponent):
                 payload = read_json_file(directory / _MODEL_FILE)
         except ValueError:
             payload = {}
-        model = LanguageModel.from_json(payload) if payload else None
+        model = TextModel.from_json(payload) if payload else None
         return cls(config, model_storage, resource, model)
 
     def guess(self, text: str | None) -> LanguageGuess:
@@ -164,7 +122,9 @@ class LanguageDetector(GraphComponent):
             return LanguageGuess(None, 0.0)
         if len(_LATIN_LETTER.findall(_normalise(text))) < int(self._config["min_letters"]):
             return LanguageGuess(None, 0.0)
-        code, confidence = self._model.predict(text)
+        probabilities = self._model.probabilities([_normalise(text)])[0]
+        best = int(probabilities.argmax())
+        code, confidence = self._model.classes[best], float(probabilities[best])
         if confidence < float(self._config["min_confidence"]):
             return LanguageGuess(None, confidence)
         return LanguageGuess(code, confidence)

@@ -18,7 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.formatting import MissingValue, fill_placeholders
+from bot.formatting import MissingValueError, fill_placeholders
 from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Catalogs, format_locale
 from bot.language import conversation_language
 from bot.rendering import ChannelKind, channel_kind, render_for_channel
@@ -45,7 +45,7 @@ class ResponseRenderer:
         translated = self._catalogs.translate(language, name, text)
         try:
             return fill_placeholders(translated, values, format_locale(language))
-        except (MissingValue, TypeError, ValueError, ArithmeticError) as error:
+        except (MissingValueError, TypeError, ValueError, ArithmeticError) as error:
             # Never send a raw "{placeholder}": log what went wrong (names only, no values).
             logger.error("response %s: cannot fill placeholders (%s)", name,
                          type(error).__name__)

@@ -13,7 +13,7 @@ def send(url: str, sender: str, text: str) -> list[dict[str, object]]:
     body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
     request = urllib.request.Request(url, data=body,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(request, timeout=30) as response:
         return list(json.loads(response.read()))
 
 
@@ -25,7 +25,8 @@ def main() -> int:
     for line in sys.stdin:
         for message in send(url, sender, line.strip()):
             print(f"> {message.get('text', '')}")
-            for number, button in enumerate(message.get("buttons") or [], start=1):  # type: ignore[arg-type]
+            buttons: list[dict[str, str]] = message.get("buttons") or []  # type: ignore[assignment]
+            for number, button in enumerate(buttons, start=1):
                 print(f"  [{number}] {button.get('title')} ({button.get('payload')})")
     return 0
 

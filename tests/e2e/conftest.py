@@ -33,7 +33,7 @@ def http_json(url: str, payload: Any | None = None, timeout: float = 30) -> Any:
     data = None if payload is None else json.dumps(payload).encode("utf-8")
     request = urllib.request.Request(url, data=data,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -56,7 +56,7 @@ def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]], timeout: 
     while time.monotonic() < deadline:
         for process in processes:
             if process.poll() is not None:
-                raise RuntimeError(f"{process.args} exited with {process.returncode}")
+                raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
             status = http_json(url, timeout=2)
             if status.get("model_file"):

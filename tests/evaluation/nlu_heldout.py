@@ -9,6 +9,7 @@ JSON under --out, and exits non-zero below the thresholds (issue 2: sv 95 %, en 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import tempfile
@@ -38,6 +39,7 @@ def split(workdir: Path) -> tuple[Path, dict[str, Path]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("reports/nlu"))
+    parser.add_argument("--config", default="config.yml", help="pipeline to evaluate")
     args = parser.parse_args()
 
     from rasa.model_testing import test_nlu
@@ -48,14 +50,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         train_dir, tests = split(workdir)
-        model = train_nlu("config.yml", str(train_dir), str(workdir / "models"),
+        model = train_nlu(args.config, str(train_dir), str(workdir / "models"),
                           fixed_model_name="heldout")
         if model is None:
             print("training the held-out model failed", file=sys.stderr)
             return 1
         for language, test_file in tests.items():
             report_dir = args.out / language
-            test_nlu(model, str(test_file), str(report_dir), {"errors": True})
+            asyncio.run(test_nlu(model, str(test_file), str(report_dir), {"errors": True}))
             report = json.loads((report_dir / "intent_report.json").read_text())
             summary[language] = {"accuracy": report["accuracy"],
                                  "weighted_f1": report["weighted avg"]["f1-score"],

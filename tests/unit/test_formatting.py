@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from bot.formatting import (
-    MissingValue,
+    MissingValueError,
     fill_placeholders,
     format_long_date,
     format_money,
@@ -61,7 +61,7 @@ def test_fill_formats_each_placeholder_by_its_kind() -> None:
 
 
 def test_fill_raises_for_a_missing_value() -> None:
-    with pytest.raises(MissingValue):
+    with pytest.raises(MissingValueError):
         fill_placeholders("{amount:money}", {}, "sv_SE")
 
 

@@ -18,7 +18,8 @@ def test_environment_overrides_number_and_hours() -> None:
                                  "SUPPORT_HOURS": "mon-thu 09:00-15:30; fri 09:00-12:00"}, CONFIG)
     assert support.phone == "+46 771 00 00 00"
     assert support.describe_hours("sv_SE") == "måndag-torsdag 09:00-15:30, fredag 09:00-12:00"
-    assert support.describe_hours("en") == "Monday-Thursday 9:00 AM-3:30 PM, Friday 9:00 AM-12:00 PM"
+    assert support.describe_hours("en") == (
+        "Monday-Thursday 9:00 AM-3:30 PM, Friday 9:00 AM-12:00 PM")
 
 
 @pytest.mark.parametrize("spec", ["", "every day", "mon-fri 8-16", "fri-mon 08:00-16:00",
