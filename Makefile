@@ -29,6 +29,7 @@ help:
 
 $(VENV)/.installed: pyproject.toml requirements.lock scripts/setup-venv.sh
 	scripts/setup-venv.sh
+	mkdir -p var
 	touch $@
 
 setup: $(VENV)/.installed $(MO_FILES)
