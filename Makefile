@@ -11,7 +11,7 @@ REPORTS := reports
 
 # Everything a trained model depends on: retrain only when one of these changed.
 TRAINING_INPUTS := config.yml $(shell find bot/domain bot/data -name '*.yml' 2>/dev/null) \
-                   bot/language_detector.py bot/intent_classifier.py bot/text_model.py
+                   bot/language_detector.py bot/intent_classifier.py bot/text_model*.py
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 

@@ -11,27 +11,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
 from bot.text_model import TextModel, TextModelSettings
+from bot.text_model_component import TextModelComponent
 
 logger = logging.getLogger(__name__)
 
-_MODEL_FILE = "intent_classifier.json"
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class TfidfIntentClassifier(GraphComponent, IntentClassifier):
+class TfidfIntentClassifier(TextModelComponent, IntentClassifier):
+    model_file = "intent_classifier.json"
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
@@ -40,18 +39,6 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             "regularisation": 20.0,
             "ranking_length": 10,
         }
-
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource, model: TextModel | None = None) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> TfidfIntentClassifier:
-        return cls(config, model_storage, resource)
 
     def _settings(self) -> TextModelSettings:
         word = self._config["word_ngrams"]
@@ -66,28 +53,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                     if m.get(TEXT) and m.get(INTENT)]
         if len({intent for _, intent in examples}) < 2:
             logger.warning("TfidfIntentClassifier: fewer than two intents; not trained")
-            self._model = None
-        else:
-            texts, intents = zip(*examples, strict=True)
-            self._model = TextModel.fit(list(texts), list(intents), self._settings())
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        with self._model_storage.write_to(self._resource) as directory:
-            dump_obj_as_json_to_file(directory / _MODEL_FILE,
-                                     self._model.to_json() if self._model else {})
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> TfidfIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                payload = read_json_file(directory / _MODEL_FILE)
-        except ValueError:
-            payload = {}
-        return cls(config, model_storage, resource,
-                   TextModel.from_json(payload) if payload else None)
+            return self._keep(None)
+        texts, intents = zip(*examples, strict=True)
+        return self._keep(TextModel.fit(list(texts), list(intents), self._settings()))
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None or not messages:

@@ -15,21 +15,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
 from bot.text_model import TextModel, TextModelSettings
+from bot.text_model_component import TextModelComponent
 
 logger = logging.getLogger(__name__)
 
 LANGUAGE_KEY = "language"
-_MODEL_FILE = "language_detector.json"
 _NOISE = re.compile(r"https?://\S+|www\.\S+|PNR_REDACTED|\d+", re.IGNORECASE)
 _LATIN_LETTER = re.compile(r"[a-zA-ZÀ-ÖØ-öø-ÿ]")
 
@@ -57,8 +54,10 @@ def example_language(message: Message) -> str | None:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class LanguageDetector(GraphComponent):
+class LanguageDetector(TextModelComponent):
     """Adds the detected language of each message to its parse data."""
+
+    model_file = "language_detector.json"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -70,18 +69,6 @@ class LanguageDetector(GraphComponent):
             "ngram_max": 4,
         }
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource, model: TextModel | None = None) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LanguageDetector:
-        return cls(config, model_storage, resource)
-
     def train(self, training_data: TrainingData) -> Resource:
         texts, labels = [], []
         for example in training_data.intent_examples:
@@ -92,30 +79,11 @@ class LanguageDetector(GraphComponent):
         if len(set(labels)) < 2:
             # e.g. a split without metadata: the component then leaves messages alone.
             logger.warning("LanguageDetector: fewer than two labelled languages; not trained")
-            self._model = None
-        else:
-            settings = TextModelSettings(word_ngrams=None,
-                                         char_ngrams=(1, int(self._config["ngram_max"])),
-                                         regularisation=10.0, fold_accents=False, min_df=2)
-            self._model = TextModel.fit([_normalise(t) for t in texts], labels, settings)
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        with self._model_storage.write_to(self._resource) as directory:
-            payload = self._model.to_json() if self._model else {}
-            dump_obj_as_json_to_file(directory / _MODEL_FILE, payload)
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LanguageDetector:
-        try:
-            with model_storage.read_from(resource) as directory:
-                payload = read_json_file(directory / _MODEL_FILE)
-        except ValueError:
-            payload = {}
-        model = TextModel.from_json(payload) if payload else None
-        return cls(config, model_storage, resource, model)
+            return self._keep(None)
+        settings = TextModelSettings(word_ngrams=None,
+                                     char_ngrams=(1, int(self._config["ngram_max"])),
+                                     regularisation=10.0, fold_accents=False, min_df=2)
+        return self._keep(TextModel.fit([_normalise(t) for t in texts], labels, settings))
 
     def guess(self, text: str | None) -> LanguageGuess:
         if not text or self._model is None:
