@@ -1,8 +1,9 @@
 """Locale-aware formatting of the raw values that actions pass to responses.
 
 Responses name a format in the placeholder, e.g. ``{amount:money}``, ``{date:date}``,
-``{count:number}`` or ``{count:plural:one=ett ärende|other=# ärenden}``; actions pass raw
-values only (numbers, ISO dates), never text.
+``{count:number}``, ``{count:plural:one=ett ärende|other=# ärenden}``, and for the case
+backend's values ``{benefit:benefit}``, ``{events:events}``, ``{payments:payments}``
+(``bot.case_terms``); actions pass raw values only (codes, numbers, ISO dates), never text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+
+from bot import case_terms
 
 CURRENCY = "SEK"
 
@@ -97,10 +100,15 @@ class MissingValueError(KeyError):
 _MISSING = object()
 
 
+def _untranslated(text: str) -> str:
+    return text
+
+
 class _LocaleFormatter(string.Formatter):
-    def __init__(self, locale: str, lenient: bool) -> None:
+    def __init__(self, locale: str, lenient: bool, translate: Callable[[str], str]) -> None:
         self._locale = locale
         self._lenient = lenient
+        self._translate = translate
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if value is _MISSING:
@@ -118,6 +126,14 @@ class _LocaleFormatter(string.Formatter):
             return select_plural(value, rest, self._locale)
         if kind in _FORMATTERS:
             return _FORMATTERS[kind](value, self._locale)
+        if kind == "benefit":
+            return case_terms.benefit_name(value, self._translate)
+        if kind == "events":
+            return case_terms.describe_events(value, self._locale, self._translate,
+                                              format_long_date)
+        if kind == "payments":
+            return case_terms.describe_payments(value, self._locale, self._translate,
+                                                format_money, format_long_date)
         if kind:
             raise ValueError(f"unknown placeholder format {kind!r}")
         return str(value)
@@ -131,13 +147,14 @@ class _LocaleFormatter(string.Formatter):
 
 
 def fill_placeholders(text: str, values: Mapping[str, Any], locale: str,
-                      lenient: bool = False) -> str:
+                      lenient: bool = False,
+                      translate: Callable[[str], str] = _untranslated) -> str:
     """Fills ``{name}`` / ``{name:format}`` placeholders, formatting values for ``locale``.
 
     Strict by default (a missing or unformattable value raises); ``lenient`` leaves such
     placeholders empty, for the last line of defence in the NLG.
     """
-    return _LocaleFormatter(locale, lenient).vformat(text, (), values)
+    return _LocaleFormatter(locale, lenient, translate).vformat(text, (), values)
 
 
 def placeholder_names(text: str) -> set[str]:

@@ -43,13 +43,19 @@ class ResponseRenderer:
 
     def _fill(self, name: str, text: str, language: str, values: dict[str, Any]) -> str:
         translated = self._catalogs.translate(language, name, text)
+        locale = format_locale(language)
+
+        def translate(source: str) -> str:
+            return self._catalogs.translate(language, None, source)
+
         try:
-            return fill_placeholders(translated, values, format_locale(language))
+            return fill_placeholders(translated, values, locale, translate=translate)
         except (MissingValueError, TypeError, ValueError, ArithmeticError) as error:
             # Never send a raw "{placeholder}": log what went wrong (names only, no values).
             logger.error("response %s: cannot fill placeholders (%s)", name,
                          type(error).__name__)
-            return fill_placeholders(translated, values, format_locale(language), lenient=True)
+            return fill_placeholders(translated, values, locale, lenient=True,
+                                     translate=translate)
 
     def render(self, name: str, variation: dict[str, Any], language: str, kind: ChannelKind,
                values: dict[str, Any]) -> dict[str, Any]:

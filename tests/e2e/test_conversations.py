@@ -80,9 +80,9 @@ def test_english_lasts_for_the_conversation(assistant: Assistant) -> None:
         "utter_faq_cookies", "en")
 
 
-def test_personal_question_goes_through_the_action_server(assistant: Assistant) -> None:
+def test_personal_question_without_identity_asks_to_log_in(assistant: Assistant) -> None:
     replies = assistant.texts(new_sender(), "när kommer mina pengar?")
-    assert replies == [next(iter(expected("utter_service_not_connected", "sv")))]
+    assert replies == [next(iter(expected("utter_identification_needed", "sv")))]
 
 
 BAD_INPUT = [

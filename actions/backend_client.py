@@ -1,0 +1,188 @@
+"""Async HTTP client for the case backend, with timeouts, safe retries and a circuit breaker.
+
+A whole turn must stay well inside Twilio's 15 s, so each request has a short connect and
+read timeout and at most one retry; after repeated failures the breaker opens and calls fail
+at once until a probe is allowed. Reads are retried; the order is retried too because it
+carries an idempotency key (the backend answers the same order again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from actions.backend_types import (
+    AccessDeniedError,
+    BackendUnavailableError,
+    Caller,
+    Case,
+    NotFoundError,
+    Order,
+    Payment,
+    Profile,
+    case_from_json,
+    payment_from_json,
+    profile_from_json,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    base_url: str
+    service_token: str
+    connect_timeout: float = 1.0
+    read_timeout: float = 3.0
+    total_timeout: float = 4.0
+    retries: int = 1
+    failure_threshold: int = 3
+    reset_after: float = 15.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BackendSettings:
+        environ = os.environ if environ is None else environ
+        return cls(base_url=environ.get("CASEBACKEND_URL", "http://127.0.0.1:8100").rstrip("/"),
+                   service_token=environ.get("CASEBACKEND_SERVICE_TOKEN", ""))
+
+
+class CircuitBreaker:
+    """Closed → (N failures in a row) open → (after reset_after) one probe → closed or open."""
+
+    def __init__(self, failure_threshold: int, reset_after: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._threshold = failure_threshold
+        self._reset_after = reset_after
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+
+    @property
+    def is_open(self) -> bool:
+        if self._opened_at is None:
+            return False
+        return self._clock() - self._opened_at < self._reset_after
+
+    def allow(self) -> bool:
+        return not self.is_open
+
+    def record_success(self) -> None:
+        self._failures = 0
+        self._opened_at = None
+
+    def record_failure(self) -> None:
+        self._failures += 1
+        if self._failures >= self._threshold:
+            self._opened_at = self._clock()
+
+
+class HttpCaseBackend:
+    def __init__(self, settings: BackendSettings,
+                 session: aiohttp.ClientSession | None = None) -> None:
+        self._settings = settings
+        self._session = session
+        self.breaker = CircuitBreaker(settings.failure_threshold, settings.reset_after)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(total=self._settings.total_timeout,
+                                            sock_connect=self._settings.connect_timeout,
+                                            sock_read=self._settings.read_timeout)
+            self._session = aiohttp.ClientSession(timeout=timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _headers(self, caller: Caller | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._settings.service_token}"}
+        if caller is not None:
+            headers["X-Acting-Person"] = caller.person_ref
+            headers["X-Channel"] = caller.channel
+        return headers
+
+    async def _request(self, method: str, path: str, caller: Caller | None,
+                       json: dict[str, Any] | None = None,
+                       params: dict[str, str] | None = None) -> Any:
+        if not self.breaker.allow():
+            raise BackendUnavailableError("circuit open")
+        last_error: Exception | None = None
+        for attempt in range(self._settings.retries + 1):
+            try:
+                async with self._client().request(
+                        method, f"{self._settings.base_url}{path}", json=json, params=params,
+                        headers=self._headers(caller)) as response:
+                    if response.status >= 500:
+                        raise BackendUnavailableError(f"status {response.status}")
+                    body = await response.json(content_type=None)
+                    self.breaker.record_success()
+                    return self._result(response.status, body)
+            except (aiohttp.ClientError, asyncio.TimeoutError, BackendUnavailableError) as error:
+                last_error = error
+                logger.warning("case backend %s %s failed (attempt %d): %s", method,
+                               path.split("/")[2] if path.count("/") > 1 else path,
+                               attempt + 1, type(error).__name__)
+                if attempt < self._settings.retries:
+                    await asyncio.sleep(0.1 * (attempt + 1))
+        self.breaker.record_failure()
+        raise BackendUnavailableError(str(last_error)) from last_error
+
+    @staticmethod
+    def _result(status: int, body: Any) -> Any:
+        if status in (401, 403):
+            detail = body.get("type", "") if isinstance(body, dict) else ""
+            raise AccessDeniedError(str(detail).rsplit("/", 1)[-1] or "forbidden")
+        if status == 404:
+            raise NotFoundError()
+        if status >= 400:
+            raise BackendUnavailableError(f"backend refused the request: {status}")
+        return body
+
+    async def lookup(self, personnummer: str) -> str:
+        body = await self._request("POST", "/v1/person-lookups", None,
+                                   json={"personnummer": personnummer})
+        return str(body["person_ref"])
+
+    async def profile(self, caller: Caller) -> Profile:
+        body = await self._request("GET", f"/v1/persons/{caller.person_ref}", caller)
+        return profile_from_json(body)
+
+    async def _all_pages(self, path: str, caller: Caller,
+                         params: dict[str, str]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(10):  # bounded: a conversation never needs more than 10 pages
+            page_params = {**params, **({"cursor": cursor} if cursor else {})}
+            body = await self._request("GET", path, caller, params=page_params)
+            items.extend(body["items"])
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        return items
+
+    async def open_cases(self, caller: Caller) -> list[Case]:
+        items = await self._all_pages(f"/v1/persons/{caller.person_ref}/cases", caller,
+                                      {"status": "open", "limit": "50"})
+        return [case_from_json(item) for item in items]
+
+    async def upcoming_payments(self, caller: Caller) -> list[Payment]:
+        items = await self._all_pages(f"/v1/persons/{caller.person_ref}/payments", caller,
+                                      {"limit": "50"})
+        return [payment_from_json(item) for item in items]
+
+    async def order_annual_report_basis(self, caller: Caller, principal_ref: str,
+                                        idempotency_key: str) -> Order:
+        body = await self._request(
+            "POST", f"/v1/persons/{caller.person_ref}/orders", caller,
+            json={"type": "annual_report_basis", "principal_ref": principal_ref,
+                  "idempotency_key": idempotency_key})
+        return Order(order_ref=str(body["order_ref"]), principal_ref=str(body["principal_ref"]),
+                     status=str(body["status"]))
