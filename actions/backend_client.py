@@ -50,7 +50,8 @@ class BackendSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BackendSettings:
         environ = os.environ if environ is None else environ
         return cls(base_url=environ.get("CASEBACKEND_URL", "http://127.0.0.1:8100").rstrip("/"),
-                   service_token=environ.get("CASEBACKEND_SERVICE_TOKEN", ""))
+                   service_token=environ.get("CASEBACKEND_SERVICE_TOKEN", ""),
+                   reset_after=float(environ.get("CASEBACKEND_BREAKER_RESET_SECONDS", "15")))
 
 
 class CircuitBreaker:

@@ -65,7 +65,7 @@ class TfidfIntentClassifier(TextModelComponent, IntentClassifier):
         classes = self._model.classes
         limit = int(self._config["ranking_length"])
         for message, row in zip(messages, probabilities, strict=True):
-            order = row.argsort()[::-1]
+            order = row.argsort(kind="stable")[::-1]
             ranking = [{"name": classes[i], "confidence": float(row[i])} for i in order[:limit]]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -64,6 +64,7 @@ class TextModel:
         self.settings = settings
         self._vectorizers = vectorizers
         self._classifier = classifier
+        self._informative: np.ndarray[Any, np.dtype[np.int64]] | None = None
 
     def _prepare(self, texts: list[str]) -> list[str]:
         if self.settings.fold_accents:
@@ -75,6 +76,19 @@ class TextModel:
         blocks = [v.fit_transform(prepared) if fit else v.transform(prepared)
                   for v in self._vectorizers]
         return scipy.sparse.hstack(blocks).tocsr()
+
+    def _informative_columns(self) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Feature columns other than the padding spaces every char_wb text has."""
+        if self._informative is not None:
+            return self._informative
+        columns: list[int] = []
+        offset = 0
+        for vectorizer in self._vectorizers:
+            columns.extend(offset + index for term, index in vectorizer.vocabulary_.items()
+                           if term.strip())
+            offset += len(vectorizer.vocabulary_)
+        self._informative = np.asarray(sorted(columns), dtype=np.int64)
+        return self._informative
 
     @classmethod
     def fit(cls, texts: list[str], labels: list[str], settings: TextModelSettings) -> TextModel:
@@ -89,8 +103,17 @@ class TextModel:
         return [str(c) for c in self._classifier.classes_]
 
     def probabilities(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """One row per text, one column per class (in ``classes`` order)."""
-        return np.asarray(self._classifier.predict_proba(self._features(texts)))
+        """One row per text, one column per class (in ``classes`` order).
+
+        A text with no known feature at all (emoji only, another script, empty) gets a row
+        of zeros: the model knows nothing about it, and its prior is no answer.
+        """
+        features = self._features(texts)
+        probabilities = np.asarray(self._classifier.predict_proba(features))
+        informative = features[:, self._informative_columns()]
+        unknown = np.asarray(informative.getnnz(axis=1) == 0)
+        probabilities[unknown] = 0.0
+        return probabilities
 
     def to_json(self) -> dict[str, Any]:
         return {

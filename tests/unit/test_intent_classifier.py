@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -48,9 +49,11 @@ def test_ranking_is_sorted_and_sums_to_one(tmp_path: Path) -> None:
     assert message.get(INTENT) == ranking[0]
 
 
-def test_empty_text_still_gets_an_intent_ranking(tmp_path: Path) -> None:
-    message = _load_trained(tmp_path).process([Message(data={TEXT: ""})])[0]
-    assert message.get(INTENT)["name"] in EXAMPLES
+@pytest.mark.parametrize("text", ["", "😀🙏", "Здравствуйте", "مرحبا"])
+def test_text_without_known_features_gets_zero_confidence(tmp_path: Path, text: str) -> None:
+    # Zero confidence sends such a message to the FallbackClassifier, never to a guess.
+    message = _load_trained(tmp_path).process([Message(data={TEXT: text})])[0]
+    assert message.get(INTENT)["confidence"] == 0.0
 
 
 def test_untrained_classifier_leaves_messages_alone(tmp_path: Path) -> None:
