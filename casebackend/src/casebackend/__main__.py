@@ -1,0 +1,28 @@
+"""`python -m casebackend`: serve the API on CASEBACKEND_HOST:CASEBACKEND_PORT."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from casebackend.app import create_app
+from casebackend.settings import Settings, SettingsError
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"casebackend: {error}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    # One process: the service keeps no state, so scale out with more processes behind a proxy.
+    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

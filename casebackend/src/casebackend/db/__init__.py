@@ -1,0 +1,1 @@
+"""Database access: the table models and the engine/session factory."""
