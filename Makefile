@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
-        i18n-extract i18n-update i18n-compile i18n-check bench-train chat clean
+        i18n-extract i18n-update i18n-compile i18n-check bench-train chat clean casebackend-test
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
@@ -33,6 +33,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock scripts/setup-venv.sh
 	touch $@
 
 setup: $(VENV)/.installed $(MO_FILES)
+	$(MAKE) -C casebackend setup
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain bot/domain --data bot/data \
@@ -61,8 +62,11 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.in
 i18n-compile: $(MO_FILES)
 
 # ---- the suite ----
-test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e
+test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e casebackend-test
 	@echo "All checks passed."
+
+casebackend-test:
+	$(MAKE) -C casebackend test
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

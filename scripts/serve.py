@@ -1,12 +1,15 @@
-"""Starts the action server and the Rasa server (embedded default) and stops both together.
+"""Starts the embedded default: case backend, action server and Rasa; stops them together.
 
-Used by `make run`. Ports and hosts come from the environment (RASA_PORT, ACTIONS_PORT,
-BIND_HOST); the defaults serve loopback only.
+Used by `make run`. The case backend gets the demo data (idempotent) in var/casebackend.db;
+the service token shared by backend and action server is made once and kept in
+var/service-token. Ports and interface come from the environment (RASA_PORT, ACTIONS_PORT,
+CASEBACKEND_PORT, BIND_HOST); the defaults serve loopback only.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -15,23 +18,43 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
+TOKEN_FILE = ROOT / "var" / "service-token"
 
 
-def _start(args: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, cwd=ROOT)
+def service_token() -> str:
+    """The configured token, or one made for this machine on first start."""
+    configured = os.environ.get("CASEBACKEND_SERVICE_TOKEN")
+    if configured:
+        return configured
+    if not TOKEN_FILE.exists():
+        TOKEN_FILE.write_text(secrets.token_urlsafe(32))
+        TOKEN_FILE.chmod(0o600)
+    return TOKEN_FILE.read_text().strip()
 
 
 def main() -> int:
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     rasa_port = os.environ.get("RASA_PORT", "5005")
     actions_port = os.environ.get("ACTIONS_PORT", "5055")
+    backend_port = os.environ.get("CASEBACKEND_PORT", "8100")
     (ROOT / "var").mkdir(exist_ok=True)
+    env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": service_token(),
+           "CASEBACKEND_URL": f"http://127.0.0.1:{backend_port}",
+           "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": backend_port,
+           "TZ": os.environ.get("TZ", "Europe/Stockholm")}
+    # Migrate, then load the demo persons (idempotent; dates relative to today).
+    for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
+        subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=env, check=True)
     processes = [
-        _start([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                "--port", actions_port]),
-        _start([str(BIN / "rasa"), "run", "--model", "models/current.tar.gz",
-                "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-                "--interface", host, "--port", rasa_port, "--enable-api", "--cors", "*"]),
+        subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"], cwd=ROOT / "casebackend",
+                         env=env),
+        subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                          "--port", actions_port], cwd=ROOT, env=env),
+        subprocess.Popen([str(BIN / "rasa"), "run", "--model", "models/current.tar.gz",
+                          "--endpoints", "bot/endpoints.yml", "--credentials",
+                          "bot/credentials.yml", "--interface", host, "--port", rasa_port,
+                          "--enable-api", "--cors", "*"], cwd=ROOT, env=env),
     ]
 
     def stop(*_: object) -> None:
@@ -41,7 +64,8 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"Rasa on http://{host}:{rasa_port}, actions on :{actions_port}; Ctrl-C stops both.")
+    print(f"Rasa on http://{host}:{rasa_port}, actions on :{actions_port}, "
+          f"case backend on :{backend_port}; Ctrl-C stops all.", flush=True)
     try:
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)

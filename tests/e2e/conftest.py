@@ -1,4 +1,5 @@
-"""Real processes: the action server and `rasa run` with the trained model, on free ports."""
+"""Real processes on free ports: the case backend (demo data, its own SQLite file), the
+action server (with the test-only identity path switched on) and `rasa run`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "current.tar.gz"
+BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
 
 
 def free_port() -> int:
@@ -29,26 +31,72 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http_json(url: str, payload: Any | None = None, timeout: float = 30) -> Any:
+def http_json(url: str, payload: Any | None = None, timeout: float = 30,
+              headers: dict[str, str] | None = None) -> Any:
     data = None if payload is None else json.dumps(payload).encode("utf-8")
     request = urllib.request.Request(url, data=data,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              **(headers or {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
+
+
+@dataclass
+class Backend:
+    """The running case backend, for the tests' own lookups (never through the bot)."""
+
+    url: str
+    token: str
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"],
+                                            cwd=ROOT / "casebackend", env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if http_json(f"{self.url}/health", timeout=2).get("status") == "ok":
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+                time.sleep(0.3)
+        raise RuntimeError("case backend did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def get(self, path: str, person_ref: str) -> Any:
+        return http_json(f"{self.url}{path}", headers={
+            "Authorization": f"Bearer {self.token}", "X-Acting-Person": person_ref,
+            "X-Channel": "web"})
+
+    def person_ref(self, personnummer: str) -> str:
+        body = http_json(f"{self.url}/v1/person-lookups", {"personnummer": personnummer},
+                         headers={"Authorization": f"Bearer {self.token}"})
+        return str(body["person_ref"])
 
 
 @dataclass
 class Assistant:
     base_url: str
     tracker_db: Path
+    backend: Backend
 
-    def send(self, sender: str, text: str) -> list[dict[str, Any]]:
-        result = http_json(f"{self.base_url}/webhooks/rest/webhook",
-                           {"sender": sender, "message": text})
-        return list(result)
+    def send(self, sender: str, text: str,
+             metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        payload: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            payload["metadata"] = metadata
+        return list(http_json(f"{self.base_url}/webhooks/rest/webhook", payload))
 
-    def texts(self, sender: str, text: str) -> list[str]:
-        return [m.get("text", "") for m in self.send(sender, text)]
+    def texts(self, sender: str, text: str,
+              metadata: dict[str, Any] | None = None) -> list[str]:
+        return [m.get("text", "") for m in self.send(sender, text, metadata)]
 
 
 def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
@@ -72,14 +120,27 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     workdir = tmp_path_factory.mktemp("assistant")
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
+    token = "e2e-" + os.urandom(16).hex()
+    backend_env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": token,
+                   "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
+                   "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
+                   "TZ": "Europe/Stockholm"}
+    for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
+        subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
+                       check=True, capture_output=True)
+    backend = Backend(f"http://127.0.0.1:{backend_port}", token, backend_env,
+                      workdir / "backend.log")
+    backend.start()
     tracker_db = workdir / "tracker.db"
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints["tracker_store"]["db"] = str(tracker_db)
     (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
+           "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
+           "CASEBACKEND_SERVICE_TOKEN": token, "ASSISTANT_TEST_IDENTITY": "on",
+           "CASEBACKEND_BREAKER_RESET_SECONDS": "1", "TZ": "Europe/Stockholm"}
     logs = [(workdir / name).open("wb") for name in ("actions.log", "rasa.log")]
     processes = [
         subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
@@ -94,8 +155,9 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     ]
     try:
         _wait_until_up(f"http://127.0.0.1:{rasa_port}/status", processes, timeout=240)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", tracker_db)
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", tracker_db, backend)
     finally:
+        backend.stop()
         for process in processes:
             process.terminate()
         for process in processes:

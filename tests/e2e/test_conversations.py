@@ -4,47 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from babel.support import Translations
-
-from bot.formatting import fill_placeholders
-from bot.support import load_support_line
 
 from .conftest import Assistant
+from .texts import expected
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-SUPPORT = load_support_line()
-
-
-def _domain_texts() -> dict[str, list[dict[str, Any]]]:
-    responses: dict[str, list[dict[str, Any]]] = {}
-    for path in (ROOT / "bot" / "domain").glob("*.yml"):
-        responses.update((yaml.safe_load(path.read_text()) or {}).get("responses") or {})
-    return responses
-
-
-RESPONSES = _domain_texts()
-ENGLISH = Translations.load(str(ROOT / "locales"), ["en"])
-
-
-def expected(name: str, language: str) -> set[str]:
-    """What the response says on the web in that language, built from the source texts."""
-    locale, catalog = ("sv_SE", None) if language == "sv" else ("en", ENGLISH)
-    values = {"support_phone": SUPPORT.phone, "support_hours": SUPPORT.describe_hours(locale)}
-    texts = set()
-    for variation in RESPONSES[name]:
-        if variation.get("channel"):
-            continue
-        text = variation["text"]
-        if catalog is not None:
-            text = catalog.pgettext(name, text)
-        texts.add(fill_placeholders(text, values, locale))
-    return texts
 
 
 def new_sender() -> str:
