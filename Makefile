@@ -20,7 +20,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
-        i18n-extract i18n-update i18n-compile i18n-check bench-train chat clean casebackend-test
+        i18n-extract i18n-update i18n-compile i18n-check bench-train bench-sms chat clean \
+        casebackend-test
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
@@ -96,6 +97,9 @@ e2e: setup $(MODEL)
 
 bench-train: setup
 	$(PY) benchmarks/training.py
+
+bench-sms: setup $(MODEL)
+	$(PY) benchmarks/sms_webhook.py
 
 clean:
 	rm -rf models $(REPORTS) var/*.db locales/*/LC_MESSAGES/*.mo

@@ -92,6 +92,9 @@ class Caller:
 
 
 class CaseBackend(Protocol):
+    async def lookup(self, personnummer: str) -> str:
+        """The person's opaque reference (server-to-server; raises NotFoundError)."""
+
     async def profile(self, caller: Caller) -> Profile: ...
 
     async def open_cases(self, caller: Caller) -> list[Case]: ...

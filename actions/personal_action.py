@@ -1,9 +1,11 @@
 """What every personal answer shares: who is asking, on which channel, and failure handling.
 
-Identity: the conversation's ``person_ref`` slot (set by identification, issue 4). Until
-then, and only when the action server runs with ``ASSISTANT_TEST_IDENTITY=on`` (off by
-default, for tests and demos), a message's metadata ``test_person_ref`` names the person.
-The slot holds an opaque backend reference, never a personnummer.
+Identity: the conversation's ``person_ref`` slot, set by identification (personnummer and
+BankID, ``actions.identification``) and cleared after a period of inactivity or "logga ut".
+In the logged-in web chat the session token names the person (issue 4/7). For tests and
+demos only, when the action server runs with ``ASSISTANT_TEST_IDENTITY=on`` (off by default),
+a message's metadata ``test_person_ref`` names the person. The slot holds an opaque backend
+reference, never a personnummer.
 """
 
 from __future__ import annotations
@@ -27,17 +29,29 @@ from actions.backend_types import (
     CaseBackend,
     NotFoundError,
 )
+from actions.identity.flow import (
+    ORDER_SLOT,
+    PENDING_SLOT,
+    PERSON_SLOT,
+    follow_order,
+    forget_identity,
+    identification_expired,
+)
+from actions.identity.services import IdentityServices, default_services
 from bot.rendering import channel_kind
 
 logger = logging.getLogger(__name__)
 
-PERSON_SLOT = "person_ref"
 TEST_IDENTITY_SWITCH = "ASSISTANT_TEST_IDENTITY"
 TEST_IDENTITY_KEY = "test_person_ref"
+SESSION_PERSON_KEY = "session_person_ref"
 
 UTTER_IDENTIFY = "utter_identification_needed"
 UTTER_UNAVAILABLE = "utter_backend_unavailable"
 UTTER_PROTECTED = "utter_protected_use_mina_sidor"
+UTTER_ASK_NUMBER = "utter_ask_personal_number"
+# Where the person logs in instead of giving a personnummer: the Mina sidor web chat.
+LOGIN_CHANNELS = frozenset({"webchat"})
 
 _shared_backend: HttpCaseBackend | None = None
 
@@ -55,13 +69,19 @@ def test_identity_enabled(environ: Mapping[str, str]) -> bool:
 
 
 def caller_of(tracker: Tracker, environ: Mapping[str, str]) -> tuple[Caller | None, bool]:
-    """The identified person and channel; the flag says the ref came from the test path."""
-    channel = channel_kind(tracker.get_latest_input_channel()).value
+    """The identified person and channel; the flag says the ref came from the message
+    (the web chat's verified session, or the test path) and should be kept in the slot."""
+    input_channel = tracker.get_latest_input_channel()
+    channel = channel_kind(input_channel).value
+    metadata = tracker.latest_message.get("metadata") or {}
+    session_ref = metadata.get(SESSION_PERSON_KEY)
+    if input_channel in LOGIN_CHANNELS and isinstance(session_ref, str) and session_ref:
+        # Set by the web chat channel from a verified session token, never by the browser.
+        return Caller(session_ref, channel), True
     ref = tracker.get_slot(PERSON_SLOT)
     if ref:
         return Caller(str(ref), channel), False
     if test_identity_enabled(environ):
-        metadata = tracker.latest_message.get("metadata") or {}
         test_ref = metadata.get(TEST_IDENTITY_KEY)
         if isinstance(test_ref, str) and test_ref:
             return Caller(test_ref, channel), True
@@ -72,22 +92,47 @@ class PersonalAction(Action, abc.ABC):
     """Base of the actions that read or write the identified person's data."""
 
     def __init__(self, backend: CaseBackend | None = None,
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 identity: IdentityServices | None = None) -> None:
         self._backend = backend
         self._environ = os.environ if environ is None else environ
+        self._identity = identity
 
     @property
     def backend(self) -> CaseBackend:
         return self._backend if self._backend is not None else default_backend()
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        caller, from_test_path = caller_of(tracker, self._environ)
-        if caller is None:
+    @property
+    def identity(self) -> IdentityServices:
+        return self._identity if self._identity is not None else default_services()
+
+    async def identify(self, dispatcher: CollectingDispatcher,
+                       tracker: Tracker) -> list[dict[str, Any]]:
+        """No identified person yet: log in on the web, otherwise personnummer and BankID."""
+        if tracker.get_latest_input_channel() in LOGIN_CHANNELS:
             dispatcher.utter_message(response=UTTER_IDENTIFY)
             return []
-        events: list[dict[str, Any]] = [SlotSet(PERSON_SLOT, caller.person_ref)] \
-            if from_test_path else []
+        order = tracker.get_slot(ORDER_SLOT)
+        if order:  # a BankID order is waiting: this question is answered once it is confirmed
+            return [SlotSet(PENDING_SLOT, self.name()),
+                    *await follow_order(dispatcher, tracker, str(order), self.identity,
+                                        self.backend, pending=self.name())]
+        dispatcher.utter_message(response=UTTER_ASK_NUMBER)
+        return [SlotSet(PENDING_SLOT, self.name())]
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        caller, from_test_path = caller_of(tracker, self._environ)
+        idle_seconds = float(self._environ.get("IDENTITY_IDLE_SECONDS", "900"))
+        if caller is not None and not from_test_path and identification_expired(
+                tracker, idle_seconds):
+            events += forget_identity()
+            caller = None
+        if caller is None:
+            return events + await self.identify(dispatcher, tracker)
+        if from_test_path:
+            events.append(SlotSet(PERSON_SLOT, caller.person_ref))
         try:
             events += await self.answer(dispatcher, tracker, caller)
         except BackendUnavailableError as error:

@@ -2,6 +2,8 @@
 
 Defaults live in ``bot/support.yml``; ``SUPPORT_PHONE`` and ``SUPPORT_HOURS`` override them
 (``SUPPORT_HOURS="mon-fri 08:00-16:00"``, several ranges separated by ``;``).
+Holidays (closed all day) are a list of ISO dates: ``holidays:`` in the file, or
+``SUPPORT_HOLIDAYS="2026-12-24,2026-12-25"``.
 """
 
 from __future__ import annotations
@@ -53,11 +55,14 @@ class OpeningHours:
 class SupportLine:
     phone: str
     hours: tuple[OpeningHours, ...]
+    holidays: frozenset[dt.date] = frozenset()
 
     def describe_hours(self, locale: str) -> str:
         return ", ".join(hours.describe(locale) for hours in self.hours)
 
     def is_open(self, moment: dt.datetime) -> bool:
+        if moment.date() in self.holidays:
+            return False
         return any(hours.is_open(moment) for hours in self.hours)
 
 
@@ -89,6 +94,24 @@ def parse_hours(spec: str) -> tuple[OpeningHours, ...]:
     return tuple(ranges)
 
 
+def parse_holidays(spec: object) -> frozenset[dt.date]:
+    """ISO dates, as a YAML list or a text separated by commas or spaces."""
+    if spec is None or spec == "":
+        return frozenset()
+    items = spec if isinstance(spec, list) else re.split(r"[,\s]+", str(spec).strip())
+    days = set()
+    for item in items:
+        if isinstance(item, dt.date):
+            days.add(item)
+            continue
+        try:
+            days.add(dt.date.fromisoformat(str(item).strip()))
+        except ValueError as error:
+            raise SupportConfigError(f"holiday {item!r} is not a date like 2026-12-24") \
+                from error
+    return frozenset(days)
+
+
 def load_support_line(
     environ: Mapping[str, str] | None = None, config_path: Path = DEFAULT_CONFIG
 ) -> SupportLine:
@@ -98,4 +121,5 @@ def load_support_line(
     if not re.fullmatch(r"\+?[0-9][0-9 \-]{4,20}", phone):
         raise SupportConfigError(f"support phone {phone!r} is not a phone number")
     hours = environ.get("SUPPORT_HOURS") or str(defaults.get("hours") or "")
-    return SupportLine(phone=phone, hours=parse_hours(hours))
+    holidays = environ.get("SUPPORT_HOLIDAYS") or defaults.get("holidays")
+    return SupportLine(phone=phone, hours=parse_hours(hours), holidays=parse_holidays(holidays))

@@ -87,12 +87,6 @@ def _validate(match: re.Match[str], today: dt.date) -> PersonalNumber | None:
     return PersonalNumber(full + tail, coordination)
 
 
-def _date_shaped(date_part: str) -> bool:
-    """Month 01-12 and day 01-31 (or 61-91): a personnummer, perhaps mistyped."""
-    month, day = int(date_part[-4:-2]), int(date_part[-2:])
-    return 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
-
-
 @dataclass(frozen=True)
 class Redaction:
     text: str
@@ -105,8 +99,9 @@ class Redaction:
 
 
 def redact(text: str, today: dt.date | None = None) -> Redaction:
-    """Replaces every number shaped like a personnummer, valid or not (a mistyped number is
-    personal data too), and returns the valid ones for identification."""
+    """Replaces every number shaped like a personnummer, valid or not: a mistyped number is
+    personal data too, and so is a 10-digit phone number caught on the way (0808080808 is
+    both a phone number and a 10-digit personnummer). Returns the valid ones."""
     day = today or dt.date.today()
     valid: list[PersonalNumber] = []
     invalid = 0
@@ -116,10 +111,8 @@ def redact(text: str, today: dt.date | None = None) -> Redaction:
         number = _validate(match, day)
         if number is not None:
             valid.append(number)
-            return REDACTED
-        if not _date_shaped(match.group(1)):
-            return match.group(0)  # e.g. a phone number: not a personnummer at all
-        invalid += 1
+        else:
+            invalid += 1
         return REDACTED
 
     return Redaction(_CANDIDATE.sub(replace, text), valid, invalid)

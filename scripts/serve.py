@@ -14,23 +14,36 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
 TOKEN_FILE = ROOT / "var" / "service-token"
+VAULT_KEY_FILE = ROOT / "var" / "vault-key"
+
+
+def _secret(variable: str, path: Path, make: Callable[[], str]) -> str:
+    """The configured secret, or one made for this machine on first start (kept in var/)."""
+    configured = os.environ.get(variable)
+    if configured:
+        return configured
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def service_token() -> str:
-    """The configured token, or one made for this machine on first start."""
-    configured = os.environ.get("CASEBACKEND_SERVICE_TOKEN")
-    if configured:
-        return configured
-    if not TOKEN_FILE.exists():
-        TOKEN_FILE.write_text(secrets.token_urlsafe(32))
-        TOKEN_FILE.chmod(0o600)
-    return TOKEN_FILE.read_text().strip()
+    return _secret("CASEBACKEND_SERVICE_TOKEN", TOKEN_FILE, lambda: secrets.token_urlsafe(32))
+
+
+def vault_key() -> str:
+    return _secret("IDENTITY_VAULT_KEY", VAULT_KEY_FILE,
+                   lambda: Fernet.generate_key().decode())
 
 
 def main() -> int:
@@ -40,6 +53,7 @@ def main() -> int:
     backend_port = os.environ.get("CASEBACKEND_PORT", "8100")
     (ROOT / "var").mkdir(exist_ok=True)
     env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": service_token(),
+           "IDENTITY_VAULT_KEY": vault_key(),
            "CASEBACKEND_URL": f"http://127.0.0.1:{backend_port}",
            "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": backend_port,
            "TZ": os.environ.get("TZ", "Europe/Stockholm")}

@@ -26,6 +26,7 @@ class _Order:
     personal_number: str
     started: float
     cancelled: bool = False
+    completed: bool = False
 
 
 class BankIdSimulator:
@@ -39,8 +40,9 @@ class BankIdSimulator:
     async def start_phone_auth(self, personal_number: str, call_initiator: str) -> str:
         if call_initiator not in {"user", "RP"}:
             raise IdentityProviderError("invalidParameters")
-        if any(o.personal_number == personal_number and not o.cancelled and
-               self._clock() - o.started < self._expire_after for o in self._orders.values()):
+        # As BankID: only an order still waiting blocks a new one (a completed one does not).
+        if any(o.personal_number == personal_number and not o.cancelled and not o.completed
+               and self._clock() - o.started < self._expire_after for o in self._orders.values()):
             raise IdentityProviderError("alreadyInProgress")
         order_ref = secrets.token_hex(16)
         self._orders[order_ref] = _Order(personal_number, self._clock())
@@ -56,6 +58,7 @@ class BankIdSimulator:
         if order.personal_number == SIMULATES_CANCEL and age >= self._confirm_after:
             return Collected(AuthStatus.FAILED, "userCancel")
         if order.personal_number in DEMO_PERSONS and age >= self._confirm_after:
+            order.completed = True
             return Collected(AuthStatus.COMPLETE, None, order.personal_number)
         if order.personal_number not in DEMO_PERSONS | {SIMULATES_CANCEL, SIMULATES_TIMEOUT}:
             return Collected(AuthStatus.FAILED, "startFailed")

@@ -32,7 +32,15 @@ POSTGRES_URL = os.environ.get(
 BACKENDS = ("sqlite", "postgresql")
 TOKEN = "test-service-token-0123456789abcdef"
 PNR_KEY = "test-pnr-key"
-TABLES = ("persons", "representations", "cases", "case_events", "payments", "orders")
+TABLES = (
+    "persons",
+    "representations",
+    "cases",
+    "case_events",
+    "payments",
+    "orders",
+    "notices",
+)
 PROJECT = Path(__file__).resolve().parents[1]
 
 T = TypeVar("T")

@@ -8,7 +8,12 @@ import sys
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from casebackend import migrations
+from casebackend.contact import decrypt_mobile
+from casebackend.db.engine import create_engine
+from casebackend.db.models import Person
 from casebackend.demo.loader import load_demo
 from casebackend.settings import DatabaseSettings
 from tests.support import PNR_KEY, PROJECT, row_counts, run, snapshot
@@ -48,6 +53,7 @@ def test_demo_command_twice_gives_the_same_rows(empty_database: DatabaseSettings
         "case_events": 7,
         "payments": 8,
         "orders": 0,
+        "notices": 0,
     }
 
 
@@ -58,6 +64,48 @@ def test_demo_output_and_database_hold_no_personnummer(empty_database: DatabaseS
     for number in ("191212121212", "1212121212", "1010101010", "1111111116", "4004040400"):
         assert number not in result.stdout + result.stderr
         assert number not in stored
+    for mobile in ("+46701740605", "701740605", "+46701740606", "701740606"):
+        assert mobile not in result.stdout + result.stderr
+        assert mobile not in stored
+    assert "CASEBACKEND_CONTACT_KEY is not set" in result.stderr
+
+
+def _sms_choices(database: DatabaseSettings, key: bytes) -> dict[str, tuple[bool, str | None]]:
+    async def read() -> dict[str, tuple[bool, str | None]]:
+        engine = create_engine(database)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    select(Person.given_name, Person.sms_notifications, Person.mobile_number_enc)
+                )
+                return {
+                    name: (choice, None if token is None else decrypt_mobile(token, key))
+                    for name, choice, token in rows
+                }
+        finally:
+            await engine.dispose()
+
+    return run(read())
+
+
+def test_demo_sms_choices_and_numbers(empty_database: DatabaseSettings) -> None:
+    migrations.upgrade(empty_database)
+    key = b"test-contact-key"
+    run(load_demo(empty_database, PNR_KEY.encode(), date.today(), contact_key=key))
+    expected = {
+        "Tolvan": (True, "+46701740605"),
+        "Tio": (True, "+46701740606"),
+        "Elva": (False, None),
+        "Fyra": (False, None),
+        "Åtta": (False, None),
+    }
+    assert _sms_choices(empty_database, key) == expected
+    before = snapshot(empty_database)
+    run(load_demo(empty_database, PNR_KEY.encode(), date.today(), contact_key=key))
+    assert snapshot(empty_database) == before  # the same tokens: nothing re-encrypted
+    # Another key (rotated): the numbers are encrypted anew and readable under it.
+    run(load_demo(empty_database, PNR_KEY.encode(), date.today(), contact_key=b"rotated-key"))
+    assert _sms_choices(empty_database, b"rotated-key") == expected
 
 
 def _dates(rows: dict[str, list[tuple[Any, ...]]]) -> list[date]:

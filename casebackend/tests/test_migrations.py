@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, insert, inspect
+from sqlalchemy import Connection, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from casebackend import migrations
 from casebackend.db.engine import create_engine
-from casebackend.db.models import Base, Case, Order, Payment, Person, Representation
+from casebackend.db.models import Base, Case, Notice, Order, Payment, Person, Representation
 from casebackend.settings import DatabaseSettings
 from tests.support import TABLES, run
 
@@ -114,6 +114,15 @@ ORDER = {
     "status": "received",
 }
 
+NOTICE = {
+    "case_id": 1,
+    "event": "payment_scheduled",
+    "idempotency_key": "C-1:payment_scheduled:2026-01-01",
+    "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+    "status": "sent",
+    "decision": "accepted",
+}
+
 VIOLATIONS = {
     "negative amount": insert(Payment).values({**PAYMENT, "amount_ore": -1}),
     "unknown benefit on payment": insert(Payment).values({**PAYMENT, "benefit": "lottery"}),
@@ -145,6 +154,13 @@ VIOLATIONS = {
     ),
     "unknown order type": insert(Order).values({**ORDER, "type": "other"}),
     "unknown order status": insert(Order).values({**ORDER, "status": "sent"}),
+    "unknown notice event": insert(Notice).values({**NOTICE, "event": "decision_made"}),
+    "unknown notice status": insert(Notice).values({**NOTICE, "status": "queued"}),
+    "notice of unknown case": insert(Notice).values({**NOTICE, "case_id": 99}),
+    "duplicate notice key": [
+        insert(Notice).values(NOTICE),
+        insert(Notice).values({**NOTICE, "status": "failed"}),
+    ],
     "duplicate idempotency key": [
         insert(Order).values(ORDER),
         insert(Order).values({**ORDER, "order_ref": "AR-2026-000002"}),
@@ -165,3 +181,61 @@ def test_constraints_refuse_bad_rows(empty_database: DatabaseSettings, violation
     statements = VIOLATIONS[violation]
     with pytest.raises(IntegrityError):
         _insert(empty_database, *(statements if isinstance(statements, list) else [statements]))
+
+
+def _columns(database: DatabaseSettings, table: str) -> set[str]:
+    async def read() -> set[str]:
+        engine = create_engine(database)
+        try:
+            async with engine.connect() as connection:
+                return set(
+                    await connection.run_sync(
+                        lambda c: {column["name"] for column in inspect(c).get_columns(table)}
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    return run(read())
+
+
+def _read(database: DatabaseSettings, statement: Any) -> list[tuple[Any, ...]]:
+    async def read() -> list[tuple[Any, ...]]:
+        engine = create_engine(database)
+        try:
+            async with engine.connect() as connection:
+                return [tuple(row) for row in await connection.execute(statement)]
+        finally:
+            await engine.dispose()
+
+    return run(read())
+
+
+def test_0002_adds_the_sms_columns_and_notices_and_goes_back_keeping_the_data(
+    empty_database: DatabaseSettings,
+) -> None:
+    migrations.upgrade(empty_database, "0001")
+    assert "notices" not in _tables(empty_database)
+    _insert(
+        empty_database,
+        text(
+            "INSERT INTO persons (id, person_ref, personnummer_hash, given_name, "
+            "protected_identity, has_used_mina_sidor, has_benefit_certificate) "
+            f"VALUES (1, '{'r' * 24}', '{'h' * 64}', 'A', false, false, false)"
+        ),
+        insert(Case).values(CASE),
+    )
+    migrations.upgrade(empty_database, "0002")
+    assert _columns(empty_database, "persons") >= {"sms_notifications", "mobile_number_enc"}
+    assert _read(
+        empty_database, text("SELECT sms_notifications, mobile_number_enc FROM persons")
+    ) == [(False, None)]
+    _insert(empty_database, insert(Notice).values(NOTICE))
+    migrations.downgrade(empty_database, "0001")
+    assert "notices" not in _tables(empty_database)
+    assert not _columns(empty_database, "persons") & {"sms_notifications", "mobile_number_enc"}
+    # The person and the case survived the downgrade (no table copy cascading a delete).
+    assert _read(empty_database, text("SELECT count(*) FROM persons")) == [(1,)]
+    assert _read(empty_database, text("SELECT count(*) FROM cases")) == [(1,)]
+    migrations.upgrade(empty_database)
+    assert _differences(empty_database) == []

@@ -93,6 +93,8 @@ def test_paginate_knows_whether_more_follow() -> None:
         (vocabulary.OrderType, vocabulary.ORDER_TYPES),
         (vocabulary.OrderStatus, vocabulary.ORDER_STATUSES),
         (vocabulary.Channel, vocabulary.CHANNELS),
+        (vocabulary.NoticeEvent, vocabulary.NOTICE_EVENTS),
+        (vocabulary.NoticeStatus, vocabulary.NOTICE_STATUSES),
     ],
 )
 def test_vocabulary_tuples_match_their_types(literal: object, values: tuple[str, ...]) -> None:

@@ -12,12 +12,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
+
+from .sms_harness import SmsTestSetup
+from .voice_harness import VoiceTestSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -86,6 +90,10 @@ class Assistant:
     base_url: str
     tracker_db: Path
     backend: Backend
+    sms: SmsTestSetup | None = None
+    voice: VoiceTestSetup | None = None
+    # The processes' output, scanned for personal data by the tests.
+    logs: list[Path] = field(default_factory=list)
 
     def send(self, sender: str, text: str,
              metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -137,10 +145,22 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints["tracker_store"]["db"] = str(tracker_db)
     (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    # The channels' test settings on top of bot/credentials.yml (SMS: a fake Twilio REST API).
+    sms = SmsTestSetup(workdir / "sms.db").start()
+    credentials = yaml.safe_load((ROOT / "bot" / "credentials.yml").read_text())
+    credentials.update(sms.credentials())
+    voice = VoiceTestSetup(workdir / "voice.db", sms)
+    credentials.update(voice.credentials())
+    (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
            "CASEBACKEND_SERVICE_TOKEN": token, "ASSISTANT_TEST_IDENTITY": "on",
-           "CASEBACKEND_BREAKER_RESET_SECONDS": "1", "TZ": "Europe/Stockholm"}
+           "CASEBACKEND_BREAKER_RESET_SECONDS": "1", "TZ": "Europe/Stockholm",
+           # Identification: the channel and the action server share the vault.
+           "IDENTITY_VAULT_KEY": Fernet.generate_key().decode(),
+           "IDENTITY_VAULT_PATH": str(workdir / "vault.db"),
+           "IDENTITY_ATTEMPTS_PATH": str(workdir / "attempts.db"),
+           "IDENTITY_MAX_STARTS": "50", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.5"}
     logs = [(workdir / name).open("wb") for name in ("actions.log", "rasa.log")]
     processes = [
         subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
@@ -148,16 +168,21 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
                          stdout=logs[0], stderr=subprocess.STDOUT),
         subprocess.Popen([str(BIN / "rasa"), "run", "--model", str(MODEL),
                           "--endpoints", str(workdir / "endpoints.yml"),
-                          "--credentials", str(ROOT / "bot" / "credentials.yml"),
+                          "--credentials", str(workdir / "credentials.yml"),
                           "--interface", "127.0.0.1", "--port", str(rasa_port),
                           "--enable-api"], cwd=ROOT, env=env,
                          stdout=logs[1], stderr=subprocess.STDOUT),
     ]
     try:
         _wait_until_up(f"http://127.0.0.1:{rasa_port}/status", processes, timeout=240)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", tracker_db, backend)
+        sms.connect(f"http://127.0.0.1:{rasa_port}")
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", tracker_db, backend, sms=sms,
+                        voice=voice,
+                        logs=[workdir / "actions.log", workdir / "rasa.log",
+                              workdir / "backend.log"])
     finally:
         backend.stop()
+        sms.stop()
         for process in processes:
             process.terminate()
         for process in processes:

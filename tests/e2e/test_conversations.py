@@ -46,9 +46,9 @@ def test_english_lasts_for_the_conversation(assistant: Assistant) -> None:
         "utter_faq_cookies", "en")
 
 
-def test_personal_question_without_identity_asks_to_log_in(assistant: Assistant) -> None:
+def test_personal_question_without_identity_asks_who_it_is(assistant: Assistant) -> None:
     replies = assistant.texts(new_sender(), "när kommer mina pengar?")
-    assert replies == [next(iter(expected("utter_identification_needed", "sv")))]
+    assert replies == [next(iter(expected("utter_ask_personal_number", "sv")))]
 
 
 BAD_INPUT = [

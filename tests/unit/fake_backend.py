@@ -11,6 +11,7 @@ from actions.backend_types import (
     Caller,
     Case,
     CaseEvent,
+    NotFoundError,
     Order,
     Payment,
     Profile,
@@ -32,6 +33,14 @@ class FakeBackend:
     orders: dict[str, Order] = field(default_factory=dict)
     down: bool = False
     calls: list[tuple[str, Caller]] = field(default_factory=list)
+    persons: dict[str, str] = field(default_factory=dict)  # 12-digit number -> person ref
+
+    async def lookup(self, personnummer: str) -> str:
+        if self.down:
+            raise BackendUnavailableError("down")
+        if personnummer not in self.persons:
+            raise NotFoundError()
+        return self.persons[personnummer]
 
     def _check(self, name: str, caller: Caller) -> None:
         self.calls.append((name, caller))
@@ -83,6 +92,8 @@ def demo_backend() -> FakeBackend:
                   "elva": profile("elva", principals=("fyra",)), "fyra": profile("fyra"),
                   "atta": profile("atta", used=False)},
         cases={"tolvan": [sick, housing], "tio": [parental]},
+        persons={"191212121212": "tolvan", "191010101010": "tio", "191111111116": "elva",
+                 "194004040400": "fyra", "200808080808": "atta"},
         payments={"tolvan": [Payment("sjukpenning", day(39), 1234500, True),
                              Payment("sjukpenning", day(9), 1234500, False),
                              Payment("sjukpenning", day(69), 1234500, True)],

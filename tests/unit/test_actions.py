@@ -13,7 +13,6 @@ from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from actions.attachments import ActionAttachmentOptions
 from actions.case_status import ActionCaseStatus
 from actions.get_started import ActionGetStarted
-from actions.identification import ActionReceivePersonalNumber
 from actions.orders import ActionOrderAnnualReportBasis
 from actions.payments import ActionNextPayment
 
@@ -140,16 +139,26 @@ def test_only_representatives_can_order() -> None:
 @pytest.mark.parametrize("action_class", [ActionCaseStatus, ActionNextPayment,
                                           ActionAttachmentOptions,
                                           ActionOrderAnnualReportBasis])
-def test_unidentified_person_is_asked_to_identify(action_class: type) -> None:
+def test_unidentified_person_in_the_web_chat_is_asked_to_log_in(action_class: type) -> None:
     backend = demo_backend()
-    assert responses(run(action_class(backend, environ={}), tracker())[1]) == [
+    assert responses(run(action_class(backend, environ={}), tracker(channel="webchat"))[1]) == [
         "utter_identification_needed"]
+    assert not backend.calls
+
+
+@pytest.mark.parametrize("channel", ["rest", "twilio_sms", "twilio_voice"])
+def test_unidentified_person_elsewhere_is_asked_for_a_personnummer(channel: str) -> None:
+    backend = demo_backend()
+    events, messages = run(ActionNextPayment(backend, environ={}), tracker(channel=channel))
+    assert responses(messages) == ["utter_ask_personal_number"]
+    assert events == [SlotSet("pending_action", "action_next_payment")]
     assert not backend.calls
 
 
 def test_test_identity_path_is_off_by_default() -> None:
     backend = demo_backend()
-    events, messages = run(ActionNextPayment(backend, environ={}), tracker(test_ref="tolvan"))
+    events, messages = run(ActionNextPayment(backend, environ={}),
+                           tracker(channel="webchat", test_ref="tolvan"))
     assert responses(messages) == ["utter_identification_needed"] and events == []
 
 
@@ -176,15 +185,29 @@ def test_backend_refusal_is_not_shown_as_data() -> None:
         "utter_identification_needed"]
 
 
-def test_personal_number_is_not_taken_yet() -> None:
-    assert responses(run(ActionReceivePersonalNumber(), tracker())[1]) == [
-        "utter_identification_needed"]
-
-
 def test_action_server_registers_exactly_the_domain_actions() -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     assert set(executor.actions) == {
         "action_case_status", "action_next_payment", "action_attachment_options",
         "action_get_started", "action_order_annual_report_basis",
-        "action_receive_personal_number"}
+        "action_receive_personal_number", "action_log_out"}
+
+
+def _web_tracker(metadata: dict[str, Any], channel: str = "webchat") -> Tracker:
+    latest = {"intent": {"name": "x"}, "metadata": metadata}
+    events = [{"event": "user", "input_channel": channel, "text": "x", "parse_data": latest}]
+    return Tracker("web-1", {}, latest, events, False, None, None, "action_listen")
+
+
+def test_the_web_chat_session_binds_the_person() -> None:
+    events, messages = run(ActionNextPayment(demo_backend(), environ={}),
+                           _web_tracker({"session_person_ref": "tolvan"}))
+    assert responses(messages)[0] == "utter_next_payment"
+    assert SlotSet("person_ref", "tolvan") in events
+
+
+def test_a_session_ref_from_another_channel_is_ignored() -> None:
+    _, messages = run(ActionNextPayment(demo_backend(), environ={}),
+                      _web_tracker({"session_person_ref": "tolvan"}, channel="rest"))
+    assert responses(messages) == ["utter_ask_personal_number"]

@@ -87,7 +87,7 @@ def test_configured_support_line_fills_every_response(nlg: LocalizedNLG) -> None
 def test_voice_gets_its_own_variation_without_links(nlg: LocalizedNLG) -> None:
     message = generate(nlg, "utter_payment", "twilio_voice", None, amount=500,
                        date="2027-01-03")
-    assert message["text"] == "Du får 500 kr den 3 januari 2027. Läs på Mina sidor."
+    assert message["text"] == "Du får 500 kronor den 3 januari 2027. Läs på Mina sidor."
 
 
 def test_sms_numbers_translated_choices(nlg: LocalizedNLG) -> None:

@@ -52,11 +52,11 @@ def test_luhn() -> None:
     assert luhn_valid("1212121212") and not luhn_valid("1212121213")
 
 
-def test_redaction_replaces_valid_and_mistyped_numbers_but_not_phone_numbers() -> None:
-    redaction = redact("pnr 19121212-1212, fel 121212-1213, ring 0771524524", TODAY)
-    assert redaction.text == f"pnr {REDACTED}, fel {REDACTED}, ring 0771524524"
+def test_redaction_replaces_valid_and_mistyped_numbers_and_number_shaped_phones() -> None:
+    redaction = redact("pnr 19121212-1212, fel 19121312-1212, ring 0771524524, 123", TODAY)
+    assert redaction.text == f"pnr {REDACTED}, fel {REDACTED}, ring {REDACTED}, 123"
     assert [n.digits for n in redaction.valid] == ["191212121212"]
-    assert redaction.invalid_count == 1
+    assert redaction.invalid_count == 2
 
 
 def test_redaction_of_text_without_numbers_changes_nothing() -> None:

@@ -17,6 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'casebackend.db'}"
 # Only for development and the demo: production sets CASEBACKEND_PNR_KEY to a secret.
 DEV_PNR_KEY = "casebackend-development-key-not-for-production"
+# Only for development and the demo: production sets CASEBACKEND_CONTACT_KEY to a secret.
+DEV_CONTACT_KEY = "casebackend-development-contact-key-not-for-production"
+DEFAULT_ASSISTANT_URL = "http://127.0.0.1:5005"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8100
 REQUEST_MAX_SIZE = 64 * 1024
@@ -62,6 +65,48 @@ class DatabaseSettings:
 
 def pnr_key_from_env(environ: Mapping[str, str] = os.environ) -> bytes:
     return (environ.get("CASEBACKEND_PNR_KEY") or DEV_PNR_KEY).encode()
+
+
+def contact_key_from_env(environ: Mapping[str, str] = os.environ) -> bytes:
+    """The secret the mobile numbers are encrypted under (casebackend.contact derives the key)."""
+    return (environ.get("CASEBACKEND_CONTACT_KEY") or DEV_CONTACT_KEY).encode()
+
+
+def uses_dev_contact_key(key: bytes) -> bool:
+    return key == DEV_CONTACT_KEY.encode()
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    """What `python -m casebackend.notify` needs besides the database."""
+
+    assistant_url: str
+    service_token: str
+    contact_key: bytes
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.service_token.strip():
+            raise SettingsError(
+                "CASEBACKEND_SERVICE_TOKEN is not set: the assistant's notices endpoint needs "
+                "the shared service token"
+            )
+        if not self.assistant_url.startswith(("http://", "https://")):
+            raise SettingsError("CASEBACKEND_ASSISTANT_URL must start with http:// or https://")
+        if not self.contact_key:
+            raise SettingsError("CASEBACKEND_CONTACT_KEY must not be empty")
+
+    @property
+    def notices_url(self) -> str:
+        return self.assistant_url.rstrip("/") + "/webhooks/twilio_sms/notices"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> NotifierSettings:
+        return cls(
+            assistant_url=environ.get("CASEBACKEND_ASSISTANT_URL") or DEFAULT_ASSISTANT_URL,
+            service_token=environ.get("CASEBACKEND_SERVICE_TOKEN", ""),
+            contact_key=contact_key_from_env(environ),
+        )
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,16 @@ ORDER_TYPES: tuple[OrderType, ...] = ("annual_report_basis",)
 OrderStatus = Literal["received"]
 ORDER_STATUSES: tuple[OrderStatus, ...] = ("received",)
 
+# What the case backend may ask the assistant to tell a person by SMS (docs/sms.md).
+NoticeEvent = Literal["payment_scheduled", "complement_requested"]
+NOTICE_EVENTS: tuple[NoticeEvent, ...] = ("payment_scheduled", "complement_requested")
+
+# sent: the assistant took the notice (its answer is the decision); skipped: the person has no
+# SMS notices or no number, the assistant was not called; failed: the assistant could not be
+# reached or refused (a rerun tries again).
+NoticeStatus = Literal["sent", "skipped", "failed"]
+NOTICE_STATUSES: tuple[NoticeStatus, ...] = ("sent", "skipped", "failed")
+
 Channel = Literal["web", "sms", "voice"]
 CHANNELS: tuple[Channel, ...] = ("web", "sms", "voice")
 # Channels on which a person with protected identity must not get case or payment details.

@@ -15,8 +15,10 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -25,6 +27,8 @@ from casebackend.vocabulary import (
     BENEFITS,
     CASE_EVENT_TYPES,
     CASE_STATUSES,
+    NOTICE_EVENTS,
+    NOTICE_STATUSES,
     ORDER_STATUSES,
     ORDER_TYPES,
     REPRESENTATIVE_ROLES,
@@ -81,6 +85,10 @@ class Person(Base):
     protected_identity: Mapped[bool] = mapped_column(default=False)
     has_used_mina_sidor: Mapped[bool] = mapped_column(default=False)
     has_benefit_certificate: Mapped[bool] = mapped_column(default=False)
+    # The person's choice on Mina sidor: SMS notices about their cases, or none.
+    sms_notifications: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Fernet token of the E.164 mobile number (casebackend.contact): never logged or returned.
+    mobile_number_enc: Mapped[str | None] = mapped_column(Text)
 
 
 class Representation(Base):
@@ -176,3 +184,23 @@ class Order(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(20))
+
+
+class Notice(Base):
+    """A notice the case backend asked the assistant to send (or decided not to)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint(one_of("event", NOTICE_EVENTS), name="event"),
+        CheckConstraint(one_of("status", NOTICE_STATUSES), name="status"),
+        Index(None, "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    # <case_ref>:<event>:<date>: one notice per case, event and day, whoever reruns it.
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(10))
+    decision: Mapped[str] = mapped_column(Text)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from datetime import date
 
 from sqlalchemy.exc import DBAPIError
 
 from casebackend.demo.loader import load_demo
-from casebackend.settings import DatabaseSettings, SettingsError, pnr_key_from_env
+from casebackend.settings import (
+    DatabaseSettings,
+    SettingsError,
+    contact_key_from_env,
+    pnr_key_from_env,
+    uses_dev_contact_key,
+)
+
+log = logging.getLogger("casebackend.demo")
 
 
 def main() -> int:
@@ -18,8 +27,14 @@ def main() -> int:
     except SettingsError as error:
         print(f"casebackend.demo: {error}", file=sys.stderr)
         return 2
+    contact_key = contact_key_from_env()
+    if uses_dev_contact_key(contact_key):
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        log.warning("CASEBACKEND_CONTACT_KEY is not set: using the development key")
     try:
-        loaded = asyncio.run(load_demo(database, pnr_key_from_env(), date.today()))
+        loaded = asyncio.run(
+            load_demo(database, pnr_key_from_env(), date.today(), contact_key=contact_key)
+        )
     except DBAPIError as error:
         print(
             "casebackend.demo: could not load the demo data "

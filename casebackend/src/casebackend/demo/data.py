@@ -44,6 +44,9 @@ class DemoPerson:
     protected_identity: bool = False
     has_used_mina_sidor: bool = True
     has_benefit_certificate: bool = False
+    # SMS notices chosen on Mina sidor, and the mobile number (E.164) they go to.
+    sms_notifications: bool = False
+    mobile_number: str | None = None
     cases: tuple[DemoCase, ...] = ()
     payments: tuple[DemoPayment, ...] = ()
     # (principal's personnummer, role)
@@ -70,6 +73,9 @@ TOLVAN = DemoPerson(
     personnummer="19121212-1212",
     given_name="Tolvan",
     has_used_mina_sidor=True,
+    # Numbers from +46 70 174 06 05 ... 99, the range PTS reserves for fiction.
+    sms_notifications=True,
+    mobile_number="+46701740605",
     cases=(
         DemoCase(
             case_ref="CASE-121201",
@@ -100,6 +106,8 @@ TIO = DemoPerson(
     personnummer="19101010-1010",
     given_name="Tio",
     protected_identity=True,
+    sms_notifications=True,
+    mobile_number="+46701740606",
     cases=(
         DemoCase(
             case_ref="CASE-101001",

@@ -13,11 +13,12 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casebackend.contact import ContactError, decrypt_mobile, encrypt_mobile
 from casebackend.db.engine import create_engine, create_sessionmaker
 from casebackend.db.models import Case, CaseEvent, Payment, Person, Representation
 from casebackend.demo.data import DEMO_PERSONS, DemoCase, DemoPerson
 from casebackend.personnummer import keyed_hash, normalise
-from casebackend.settings import DatabaseSettings
+from casebackend.settings import DEV_CONTACT_KEY, DatabaseSettings
 
 _DayFn = Callable[[int], date]
 
@@ -38,24 +39,32 @@ async def load_demo(
     pnr_key: bytes,
     today: date,
     persons: Sequence[DemoPerson] = DEMO_PERSONS,
+    *,
+    contact_key: bytes = DEV_CONTACT_KEY.encode(),
 ) -> list[LoadedPerson]:
     engine = create_engine(database)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            return await _load(session, pnr_key, today, persons)
+            return await _load(session, pnr_key, contact_key, today, persons)
     finally:
         await engine.dispose()
 
 
 async def _load(
-    session: AsyncSession, pnr_key: bytes, today: date, demo: Sequence[DemoPerson]
+    session: AsyncSession,
+    pnr_key: bytes,
+    contact_key: bytes,
+    today: date,
+    demo: Sequence[DemoPerson],
 ) -> list[LoadedPerson]:
     def day(offset: int) -> date:
         return today + timedelta(days=offset)
 
     rows: dict[str, Person] = {}
     for demo_person in demo:
-        rows[demo_person.personnummer] = await _upsert_person(session, demo_person, pnr_key, today)
+        rows[demo_person.personnummer] = await _upsert_person(
+            session, demo_person, pnr_key, contact_key, today
+        )
     await session.flush()
 
     for demo_person in demo:
@@ -70,7 +79,7 @@ async def _load(
 
 
 async def _upsert_person(
-    session: AsyncSession, demo: DemoPerson, pnr_key: bytes, today: date
+    session: AsyncSession, demo: DemoPerson, pnr_key: bytes, contact_key: bytes, today: date
 ) -> Person:
     digest = keyed_hash(normalise(demo.personnummer, today), pnr_key)
     person = await session.scalar(select(Person).where(Person.personnummer_hash == digest))
@@ -81,7 +90,25 @@ async def _upsert_person(
     person.protected_identity = demo.protected_identity
     person.has_used_mina_sidor = demo.has_used_mina_sidor
     person.has_benefit_certificate = demo.has_benefit_certificate
+    person.sms_notifications = demo.sms_notifications
+    person.mobile_number_enc = _mobile_token(
+        person.mobile_number_enc, demo.mobile_number, contact_key
+    )
     return person
+
+
+def _mobile_token(stored: str | None, wanted: str | None, key: bytes) -> str | None:
+    """Keep the stored token when it already holds the wanted number (encryption is randomised,
+    so re-encrypting would change the row on every load)."""
+    if wanted is None:
+        return None
+    if stored is not None:
+        try:
+            if decrypt_mobile(stored, key) == wanted:
+                return stored
+        except ContactError:
+            pass  # another key: encrypt anew
+    return encrypt_mobile(wanted, key)
 
 
 async def _sync_representations(

@@ -1,0 +1,63 @@
+"""What identification needs, built once per action-server process from configuration.
+
+``IDENTITY_PROVIDER`` = ``simulator`` (default) or ``bankid`` (the RP API v6 adapter, with
+``BANKID_*`` settings); the vault and the start limiter are SQLite files under var/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from actions.identity.bankid_rp import BankIdRpClient, BankIdSettings
+from actions.identity.provider import IdentityProvider
+from actions.identity.rate_limit import StartLimiter
+from actions.identity.simulator import BankIdSimulator
+from connectors.identity_vault import IdentityVault, VaultSettings
+
+
+@dataclass
+class IdentityServices:
+    provider: IdentityProvider
+    vault: IdentityVault
+    limiter: StartLimiter
+    # How long one turn waits for the BankID confirmation: well inside Twilio's 15 s.
+    wait_seconds: float = 6.0
+    poll_interval: float = 1.0
+    max_failures: int = 3
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> IdentityServices:
+        environ = os.environ if environ is None else environ
+        kind = environ.get("IDENTITY_PROVIDER", "simulator")
+        provider: IdentityProvider
+        if kind == "bankid":
+            provider = BankIdRpClient(BankIdSettings.from_env(environ))
+        elif kind == "simulator":
+            provider = BankIdSimulator(
+                confirm_after=float(environ.get("BANKID_SIMULATOR_CONFIRM_SECONDS", "2")))
+        else:
+            raise ValueError(f"IDENTITY_PROVIDER must be simulator or bankid, not {kind!r}")
+        return cls(
+            provider=provider,
+            vault=IdentityVault(VaultSettings.from_env(environ)),
+            limiter=StartLimiter(Path(environ.get("IDENTITY_ATTEMPTS_PATH",
+                                                  "var/identity-attempts.db")),
+                                 max_starts=int(environ.get("IDENTITY_MAX_STARTS", "3"))),
+            wait_seconds=float(environ.get("IDENTITY_WAIT_SECONDS", "6")),
+        )
+
+
+_shared: IdentityServices | None = None
+
+
+def default_services() -> IdentityServices:
+    """One provider (the simulator keeps its orders in memory) per process."""
+    global _shared
+    if _shared is None:
+        _shared = IdentityServices.from_env()
+    return _shared

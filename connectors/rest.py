@@ -1,0 +1,93 @@
+"""Rasa's REST channel contract (POST /webhooks/rest/webhook) with the personnummer removed.
+
+Same request and response as Rasa's own ``rest`` channel, so `make chat`, curl and tests work
+unchanged, but the text is redacted before Rasa sees it: a valid personnummer goes to the
+identity vault and its one-time token into the metadata (``pnr_token``). Malformed requests
+get a 400 with a reason and reach nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.identity_vault import METADATA_KEY, IdentityVault, VaultSettings
+from connectors.personal_number import redact
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_CHARS = 20_000
+
+
+class RedactingRestInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        limit = int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS))
+        if limit <= 0:
+            raise ValueError("rest: max_message_chars must be positive")
+        return cls(limit)
+
+    def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+                 vault: IdentityVault | None = None) -> None:
+        self._max_chars = max_message_chars
+        self._vault = vault
+
+    def vault(self) -> IdentityVault:
+        if self._vault is None:
+            self._vault = IdentityVault(VaultSettings.from_env())
+        return self._vault
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("redacting_rest", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:
+                body = None
+            problem = self._problem(body)
+            if problem:
+                return response.json({"error": problem}, status=400)
+            text = str(body.get("message") or "")
+            metadata = dict(body.get("metadata") or {})
+            metadata.pop(METADATA_KEY, None)  # only this channel may set it
+            redaction = redact(text)
+            if redaction.valid:
+                metadata[METADATA_KEY] = await self.vault().put(redaction.valid[-1].digits)
+            collector = CollectingOutputChannel()
+            await on_new_message(UserMessage(redaction.text, collector, str(body["sender"]),
+                                             input_channel=self.name(), metadata=metadata))
+            return response.json(collector.messages)
+
+        return webhook
+
+    def _problem(self, body: Any) -> str | None:
+        if not isinstance(body, dict):
+            return "the body must be a JSON object"
+        sender = body.get("sender")
+        if not isinstance(sender, str) or not sender.strip() or len(sender) > 200:
+            return "sender must be a non-empty string of at most 200 characters"
+        message = body.get("message")
+        if message is not None and not isinstance(message, str):
+            return "message must be a string"
+        if message and len(message) > self._max_chars:
+            return f"message is longer than {self._max_chars} characters"
+        if body.get("metadata") is not None and not isinstance(body.get("metadata"), dict):
+            return "metadata must be an object"
+        return None

@@ -1,0 +1,71 @@
+"""SMS keywords: STOPP/STOP, STARTA/START and HJÄLP/HELP, answered in the keyword's language.
+
+A keyword is the whole message (case, spaces and a trailing "." or "!" aside): "stopp" is one,
+"stoppa min ansökan" is a question for the assistant. The English opt-out and opt-in words are
+Twilio's defaults, so our opt-out state agrees with what Twilio itself enforces on a number
+with its standard opt-out handling.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.i18n import N_
+
+
+class KeywordKind(str, Enum):
+    STOP = "stop"
+    START = "start"
+    HELP = "help"
+
+
+@dataclass(frozen=True)
+class Keyword:
+    kind: KeywordKind
+    word: str
+    language: str
+
+
+_KEYWORDS: dict[str, tuple[KeywordKind, str]] = {
+    "stopp": (KeywordKind.STOP, "sv"),
+    "stoppa": (KeywordKind.STOP, "sv"),
+    "stop": (KeywordKind.STOP, "en"),
+    "stopall": (KeywordKind.STOP, "en"),
+    "unsubscribe": (KeywordKind.STOP, "en"),
+    "cancel": (KeywordKind.STOP, "en"),
+    "end": (KeywordKind.STOP, "en"),
+    "quit": (KeywordKind.STOP, "en"),
+    "starta": (KeywordKind.START, "sv"),
+    "start": (KeywordKind.START, "en"),
+    "unstop": (KeywordKind.START, "en"),
+    "hjälp": (KeywordKind.HELP, "sv"),
+    "hjalp": (KeywordKind.HELP, "sv"),
+    "help": (KeywordKind.HELP, "en"),
+    "info": (KeywordKind.HELP, "en"),
+}
+
+REPLIES = {
+    KeywordKind.STOP: N_("Du får inga fler sms från Försäkringskassans assistent. "
+                         "Svara STARTA om du vill få sms igen."),
+    KeywordKind.START: N_("Välkommen tillbaka! Du får sms från oss igen. "
+                          "Vad kan jag hjälpa dig med?"),
+    KeywordKind.HELP: N_("Det här är Försäkringskassans digitala assistent för Mina sidor. "
+                         "Skriv din fråga så svarar jag. Svara STOPP om du inte vill få fler "
+                         "sms. Kundcenter: {support_phone}."),
+}
+
+_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def keyword_of(text: str) -> Keyword | None:
+    word = text.strip().rstrip(".!").strip().casefold()
+    found = _KEYWORDS.get(word)
+    return Keyword(found[0], word, found[1]) if found else None
+
+
+def choice_number(text: str) -> int | None:
+    """The number of a numbered-choice reply ("1", " 2.", "3)"), else None."""
+    match = _CHOICE.match(text)
+    return int(match.group(1)) if match else None

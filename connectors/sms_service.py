@@ -1,0 +1,187 @@
+"""One incoming SMS, start to answer: exactly once, in order, keywords, odd input, numbered
+choices, Rasa, and one shaped reply. No Sanic here; the channel hands in a checked message.
+
+The answer goes back in the webhook's TwiML when it is ready within ``reply_timeout`` (Twilio
+waits 15 s); past that the webhook answers empty and the answer follows through the REST API,
+still in order, so nothing that reached the assistant is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.i18n import N_
+from connectors.personal_number import redact
+from connectors.sms_conversations import ConversationIds, ConversationLocks
+from connectors.sms_inbound import InboundSms
+from connectors.sms_keywords import REPLIES, Keyword, KeywordKind, choice_number, keyword_of
+from connectors.sms_outbound import BackgroundTasks, OutboundSender
+from connectors.sms_store import Choice, SmsStore, TurnStart
+from connectors.sms_text import READ_MORE, compose_reply, shape_phrase
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "twilio_sms"
+
+MEDIA_ONLY = N_("Jag kan tyvärr inte läsa bilder eller filer i sms. Skriv din fråga som text. "
+                "Bilagor till ett ärende skickar du på Mina sidor.")
+EMPTY_MESSAGE = N_("Ditt sms var tomt. Skriv din fråga, så svarar jag.")
+TOO_LONG = N_("Ditt sms är för långt för mig. Skriv en kortare fråga, så svarar jag.")
+FAILED = N_("Förlåt, något gick fel hos mig. Försök igen om en stund eller ring "
+            "{support_phone}.")
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+LanguageOf = Callable[[str], Awaitable[str]]
+Translate = Callable[[str, str], str]
+# Text → (text without personnummer, metadata to add): the channel's hand-over to
+# identification (connectors.identity_vault) is injected; by default numbers are only removed.
+Redact = Callable[[str], Awaitable[tuple[str, dict[str, Any]]]]
+
+
+async def remove_personal_numbers(text: str) -> tuple[str, dict[str, Any]]:
+    return redact(text).text, {}
+
+
+class SmsCollector(CollectingOutputChannel):
+    """Collects the turn's messages; its name makes the NLG render them for SMS."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+
+@dataclass(frozen=True)
+class SmsLimits:
+    reply_timeout: float = 10.0
+    max_body_chars: int = 1600
+    max_segments: int = 3
+    choices_ttl: float = 3600.0
+
+
+@dataclass
+class _Turn:
+    answer_later: bool = False
+
+
+def resolve_choice(text: str, choices: Sequence[Choice]) -> str:
+    """A reply "1" picks the first numbered choice offered in this conversation."""
+    number = choice_number(text)
+    if number is not None and 1 <= number <= len(choices):
+        return choices[number - 1].payload
+    return text
+
+
+class SmsConversationService:
+    def __init__(self, *, store: SmsStore, ids: ConversationIds, sender: OutboundSender,
+                 tasks: BackgroundTasks, translate: Translate, support_phone: str,
+                 limits: SmsLimits, redact: Redact = remove_personal_numbers) -> None:
+        self._store = store
+        self._ids = ids
+        self._sender = sender
+        self._tasks = tasks
+        self._translate = translate
+        self._support_phone = support_phone
+        self._limits = limits
+        self._redact = redact
+        self._locks = ConversationLocks()
+
+    async def receive(self, inbound: InboundSms, on_new_message: OnNewMessage,
+                      metadata: Mapping[str, Any], language_of: LanguageOf) -> list[str]:
+        """The texts to answer in the webhook's TwiML (none: empty response)."""
+        turn = _Turn()
+        # Started at once, so turns queue on the conversation's lock in arrival order.
+        task = self._tasks.spawn(self._process(inbound, on_new_message, metadata,
+                                               language_of, turn))
+        try:
+            replies: list[str] = await asyncio.wait_for(asyncio.shield(task),
+                                                        self._limits.reply_timeout)
+            return replies
+        except asyncio.TimeoutError:
+            if task.done() and not task.cancelled() and task.exception() is None:
+                return list(task.result())
+            turn.answer_later = True
+            logger.warning("sms %s: answer not ready in %.1f s, it follows by REST",
+                           inbound.message_sid, self._limits.reply_timeout)
+            return []
+        except asyncio.CancelledError:
+            # Twilio hung up: the turn goes on and its answer follows by REST.
+            turn.answer_later = True
+            raise
+
+    async def _process(self, inbound: InboundSms, on_new_message: OnNewMessage,
+                       metadata: Mapping[str, Any], language_of: LanguageOf,
+                       turn: _Turn) -> list[str]:
+        conversation_id = self._ids.of(inbound.sender)
+        async with self._locks.hold(conversation_id):
+            start = await self._store.begin_turn(inbound.message_sid, conversation_id,
+                                                 self._limits.choices_ttl)
+            if not start.first_delivery:
+                logger.info("sms %s: repeated delivery, already handled", inbound.message_sid)
+                return []
+            if not inbound.sender_can_receive:
+                logger.info("sms %s: the sender cannot receive answers; not handled",
+                            inbound.message_sid)
+                return []
+            replies = await self._answer(inbound, start, conversation_id, on_new_message,
+                                         metadata, language_of)
+            if turn.answer_later:
+                for reply in replies:
+                    await self._sender.send(inbound.sender, reply, purpose="late-answer")
+            return replies
+
+    async def _answer(self, inbound: InboundSms, start: TurnStart, conversation_id: str,
+                      on_new_message: OnNewMessage, metadata: Mapping[str, Any],
+                      language_of: LanguageOf) -> list[str]:
+        text = inbound.body.strip()
+        keyword = keyword_of(text)
+        if keyword is not None:
+            return [await self._keyword(keyword, conversation_id)]
+        if start.opted_out:
+            # STOPP means no more messages from us until STARTA; nothing reaches Rasa.
+            logger.info("sms %s: sender opted out; not answered", inbound.message_sid)
+            return []
+        if not text:
+            source = MEDIA_ONLY if inbound.num_media else EMPTY_MESSAGE
+            return [self._phrase(source, await language_of(conversation_id))]
+        if len(text) > self._limits.max_body_chars:
+            return [self._phrase(TOO_LONG, await language_of(conversation_id))]
+        text = resolve_choice(text, start.choices)
+        collector = SmsCollector()
+        try:
+            # A personnummer never reaches Rasa (DESIGN section 6).
+            text, identity = await self._redact(text)
+            message = UserMessage(text, collector, conversation_id, input_channel=CHANNEL_NAME,
+                                  metadata={**metadata, **identity},
+                                  message_id=inbound.message_sid)
+            await on_new_message(message)
+        except Exception as error:
+            logger.error("sms %s: handling failed (%s)", inbound.message_sid,
+                         type(error).__name__)
+            return [self._phrase(FAILED, await language_of(conversation_id))]
+        reply = compose_reply(collector.messages, self._limits.max_segments, "")
+        if reply.summarised:
+            read_more = self._translate(await language_of(conversation_id), READ_MORE)
+            reply = compose_reply(collector.messages, self._limits.max_segments, read_more)
+        if reply.choices or start.choices:  # unchanged "none on offer" costs no write
+            await self._store.set_choices(conversation_id, list(reply.choices))
+        return [reply.body] if reply.body else []
+
+    async def _keyword(self, keyword: Keyword, conversation_id: str) -> str:
+        if keyword.kind is KeywordKind.STOP:
+            await self._store.opt_out(conversation_id, keyword.word)
+        elif keyword.kind is KeywordKind.START:
+            await self._store.opt_in(conversation_id)
+        logger.info("sms keyword %s in %s", keyword.kind.value, conversation_id)
+        return self._phrase(REPLIES[keyword.kind], keyword.language)
+
+    def _phrase(self, source: str, language: str) -> str:
+        text = self._translate(language, source)
+        if "{support_phone}" in text:
+            text = text.replace("{support_phone}", self._support_phone)
+        return shape_phrase(text, self._limits.max_segments)

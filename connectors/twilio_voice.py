@@ -1,0 +1,342 @@
+"""Phone IVR over Twilio Voice: the Rasa input channel.
+
+``credentials.yml`` (see there and docs/voice.md)::
+
+    connectors.twilio_voice.TwilioVoiceInput:
+      account_sid: "${TWILIO_ACCOUNT_SID}"
+      auth_token: "${TWILIO_AUTH_TOKEN}"
+      public_base_url: "${VOICE_PUBLIC_BASE_URL}"
+      conversation_secret: "${VOICE_CONVERSATION_SECRET}"
+
+Routes under ``/webhooks/twilio_voice``:
+
+- ``POST /incoming``: the number's voice webhook; greeting and keypad menu;
+- ``POST /gather?step=N``: what the caller said or pressed at step N;
+- ``POST /collect?step=N``: an answer that was not ready in time ("one moment");
+- ``POST /status``: the call-status callback; an ended call ends the conversation's session;
+- ``GET /``: health.
+
+Every request is checked against its Twilio signature (over the public URL, blank fields kept)
+before anything else; forged, unsigned, malformed or incomplete requests get a 4xx and never
+reach Rasa. A repeated request for the same CallSid and step gets the same answer, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.i18n import Catalogs
+from bot.rendering import for_sms
+from bot.support import load_support_line
+from connectors.sms_conversations import ConversationIds, normalise_phone
+from connectors.sms_outbound import BackgroundTasks, OutboundSender, TwilioRestTransport
+from connectors.sms_store import SmsStore
+from connectors.twilio_request import (
+    SIGNATURE_HEADER,
+    TWIML_CONTENT_TYPE,
+    FieldRules,
+    FormParams,
+    RequestRejectedError,
+    read_signed_form,
+    require_fields,
+    signed_url,
+)
+from connectors.twilio_sms import _translator, _vault_redaction
+from connectors.voice_call import ONE_MOMENT, CallInput, TurnResult, VoiceCallService
+from connectors.voice_config import VoiceSettings, dialable
+from connectors.voice_store import CallState, VoiceStore
+from connectors.voice_twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "twilio_voice"
+PREFIX = f"/webhooks/{CHANNEL_NAME}"
+CONVERSATION_PREFIX = "voice-"
+CALL_FIELDS = FieldRules(("CallSid", "AccountSid", "From"), blank_ok=("From",))
+STATUS_FIELDS = FieldRules(("CallSid", "AccountSid", "CallStatus"))
+ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+STATUS_STEP = -1
+MAX_STEP = 10_000
+
+
+class VoiceCollector(CollectingOutputChannel):
+    """Collects the turn's messages; its name makes the NLG render them for voice."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+
+def _error(status: int, reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+class CallerIds:
+    """Opaque ids from the caller's number (HMAC with the configured secret)."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode("utf-8")
+
+    def _digest(self, label: str, value: str) -> str:
+        return hmac.new(self._key, f"{label}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def conversation(self, caller: str, call_sid: str) -> str:
+        phone = normalise_phone(caller)
+        # A withheld number gets a conversation of its own call only.
+        source = ("caller", phone) if phone.startswith("+") else ("call", call_sid)
+        return CONVERSATION_PREFIX + self._digest(*source)[:32]
+
+    def caller_hash(self, caller: str) -> str:
+        return self._digest("rate", normalise_phone(caller))[:32]
+
+
+def _step_of(request: Request) -> int:
+    raw = request.args.get("step", "")
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_STEP:
+        raise RequestRejectedError(400, "step must be a number from 1")
+    return int(raw)
+
+
+class TwilioVoiceInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioVoiceInput:
+        return cls(VoiceSettings.from_credentials(credentials))
+
+    def __init__(self, settings: VoiceSettings,
+                 clock: Callable[[], dt.datetime] | None = None,
+                 sender: OutboundSender | None = None) -> None:
+        self.settings = settings
+        if not settings.enabled:
+            logger.warning("twilio_voice: not configured (TWILIO_* unset); its webhooks "
+                           "answer 503")
+            return
+        zone = ZoneInfo(settings.timezone)
+        self.clock = clock or (lambda: dt.datetime.now(zone))
+        self.translate = _translator(Catalogs())
+        self.support = load_support_line()
+        self.store = VoiceStore(settings.store_path)
+        self.ids = CallerIds(settings.conversation_secret)
+        self.tasks = BackgroundTasks()
+        self.pending: dict[tuple[str, int], asyncio.Task[str]] = {}
+        self.sender = sender
+        if sender is None and settings.sms_enabled:
+            self.sender = OutboundSender(
+                TwilioRestTransport(settings.account_sid, settings.auth_token,
+                                    settings.sms_from_number, settings.api_base_url),
+                SmsStore(settings.sms_store_path),
+                ConversationIds(settings.sms_conversation_secret),
+                settings.url("/webhooks/twilio_sms/status"))
+        self.redact = _vault_redaction()
+
+    # ---- Twilio requests ----
+    def _signed(self, request: Request, rules: FieldRules) -> FormParams:
+        params = read_signed_form(
+            body=request.body or b"", content_type=request.headers.get("content-type"),
+            signature=request.headers.get(SIGNATURE_HEADER),
+            url=signed_url(self.settings.public_base_url, request.path,
+                           request.query_string),
+            auth_token=self.settings.auth_token, max_body_bytes=self.settings.max_body_bytes)
+        require_fields(params, rules)
+        if params["AccountSid"] != self.settings.account_sid:
+            raise RequestRejectedError(403, "not this account's call")
+        return params
+
+    def _twiml(self, reply: VoiceReply, language: str, step: int) -> str:
+        path = "collect" if reply.ending is Ending.REDIRECT else "gather"
+        return voice_twiml(reply, TwimlOptions(
+            language=language, voice=self.settings.voice_for(language),
+            action_url=self.settings.url(f"{PREFIX}/{path}?step={step}"),
+            speech_timeout=self.settings.speech_timeout,
+            gather_timeout=self.settings.gather_timeout))
+
+    # ---- Rasa ----
+    def _service(self, request: Request,
+                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> VoiceCallService:
+        async def turn(conversation_id: str, text: str,
+                       metadata: Mapping[str, Any]) -> TurnResult:
+            collector = VoiceCollector()
+            await on_new_message(UserMessage(text, collector, conversation_id,
+                                             input_channel=CHANNEL_NAME,
+                                             metadata=dict(metadata)))
+            texts = [str(m["text"]) for m in collector.messages if m.get("text")]
+            buttons = [str(b.get("payload", "")) for m in collector.messages
+                       for b in m.get("buttons") or []]
+            return await self._turn_facts(request, conversation_id, texts, buttons)
+
+        async def send_sms(phone: str, body: str) -> bool:
+            if self.sender is None:
+                return False
+            return await self.sender.send(phone, for_sms(body),
+                                          purpose="voice-getting-started") is not None
+
+        return VoiceCallService(
+            turn=turn, translate=self.translate, redact=self.redact, support=self.support,
+            transfer_number=self.settings.transfer_number or dialable(self.support.phone),
+            clock=self.clock, max_reprompts=self.settings.max_reprompts,
+            caller_hash=self.ids.caller_hash, send_sms=send_sms if self.sender else None)
+
+    @staticmethod
+    async def _turn_facts(request: Request, conversation_id: str, texts: list[str],
+                          buttons: list[str]) -> TurnResult:
+        """What the turn did, from the tracker: intent, responses uttered, language."""
+        processor: Any = getattr(getattr(request.app.ctx, "agent", None), "processor", None)
+        if processor is None:
+            return TurnResult(texts, buttons)
+        tracker = await processor.tracker_store.retrieve(conversation_id)
+        if tracker is None:
+            return TurnResult(texts, buttons)
+        utters: list[str] = []
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                break
+            if isinstance(event, BotUttered):
+                utters.append(str((event.metadata or {}).get("utter_action", "")))
+        nlg: Any = getattr(processor, "nlg", None)
+        language = str(nlg.language_of(tracker)) if hasattr(nlg, "language_of") else "sv"
+        intent = (tracker.latest_message.intent or {}).get("name") \
+            if tracker.latest_message else None
+        return TurnResult(texts, buttons, intent, utters[::-1], language)
+
+    @staticmethod
+    async def _end_session(request: Request, conversation_id: str) -> None:
+        """The call ended: the next call starts a new session (no identity carried over)."""
+        processor: Any = getattr(getattr(request.app.ctx, "agent", None), "processor", None)
+        if processor is None:
+            return
+        async with processor.lock_store.lock(conversation_id):
+            tracker = await processor.tracker_store.retrieve(conversation_id)
+            if tracker is None:
+                return
+            for event in (ActionExecuted("action_session_start"), SessionStarted(),
+                          ActionExecuted("action_listen")):
+                tracker.update(event)
+            await processor.tracker_store.save(tracker)
+
+    # ---- steps ----
+    async def _process(self, service: VoiceCallService, call: CallInput, step: int,
+                       greeting: bool) -> str:
+        state = await self.store.load(call.call_sid)
+        if state is None:
+            state = CallState(self.ids.conversation(call.caller, call.call_sid))
+        if state.mode == "closed":
+            reply = VoiceReply((), Ending.HANGUP)
+        else:
+            try:
+                reply = await (service.greet(call, state) if greeting
+                               else service.answer(call, state))
+            except Exception as error:  # never silence or a stack trace on the phone
+                logger.error("voice %s step %d failed (%s)", call.call_sid, step,
+                             type(error).__name__)
+                reply = service.failed(state)
+        await self.store.save(call.call_sid, state)
+        twiml = self._twiml(reply, state.language, step + 1)
+        await self.store.finish_step(call.call_sid, step, twiml)
+        return twiml
+
+    async def _wait(self, key: tuple[str, int], language: str) -> str:
+        task = self.pending.get(key)
+        if task is None:
+            raise RequestRejectedError(404, "no such call step")
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self.settings.answer_timeout)
+        except asyncio.TimeoutError:
+            logger.info("voice %s step %d: not ready, one moment", *key)
+            return self._twiml(VoiceReply((self.translate(language, ONE_MOMENT),),
+                                          Ending.REDIRECT), language, key[1])
+
+    async def _step(self, request: Request, on_new_message: Callable[[UserMessage],
+                    Awaitable[Any]], kind: str) -> str:
+        params = self._signed(request, CALL_FIELDS)
+        step = 0 if kind == "incoming" else _step_of(request)
+        call = CallInput(params["CallSid"], params.get("From", ""),
+                         params.get("SpeechResult", ""), params.get("Digits", ""))
+        key = (call.call_sid, step)
+        state = await self.store.load(call.call_sid)
+        language = state.language if state else "sv"
+        if kind == "collect":
+            start = await self.store.begin_step(call.call_sid, step)
+            if start.first:
+                raise RequestRejectedError(404, "no such call step")
+            return start.twiml or await self._wait(key, language)
+        if kind == "gather" and state is None:
+            raise RequestRejectedError(404, "unknown call")
+        start = await self.store.begin_step(call.call_sid, step)
+        if not start.first:
+            logger.info("voice %s step %d: repeated request, answered once", *key)
+            return start.twiml or await self._wait(key, language)
+        task = self.tasks.spawn(self._process(self._service(request, on_new_message), call,
+                                              step, kind == "incoming"))
+        self.pending[key] = task
+        task.add_done_callback(lambda _: self.pending.pop(key, None))
+        return await self._wait(key, language)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint(f"{CHANNEL_NAME}_webhook", __name__)
+        settings = self.settings
+
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if settings.enabled else "not configured"})
+
+        def route(kind: str) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse]]:
+            async def handle(request: Request) -> HTTPResponse:
+                if not settings.enabled:
+                    return _error(503, "the phone channel is not configured")
+                try:
+                    twiml = await self._step(request, on_new_message, kind)
+                except RequestRejectedError as rejected:
+                    logger.info("twilio_voice %s rejected: %d %s", kind, rejected.status,
+                                rejected.reason)
+                    return _error(rejected.status, rejected.reason)
+                return response.text(twiml, content_type=TWIML_CONTENT_TYPE)
+            handle.__name__ = f"voice_{kind}"
+            return handle
+
+        async def status(request: Request) -> HTTPResponse:
+            if not settings.enabled:
+                return _error(503, "the phone channel is not configured")
+            try:
+                params = self._signed(request, STATUS_FIELDS)
+            except RequestRejectedError as rejected:
+                return _error(rejected.status, rejected.reason)
+            call_sid = params["CallSid"]
+            if params["CallStatus"] not in ENDED:
+                return response.empty(status=204)
+            state = await self.store.load(call_sid)
+            start = await self.store.begin_step(call_sid, STATUS_STEP)
+            if state is not None and start.first:
+                state.mode = "closed"
+                await self.store.save(call_sid, state)
+                await self._end_session(request, state.conversation_id)
+                await self.store.finish_step(call_sid, STATUS_STEP, "ended")
+            return response.empty(status=204)
+
+        async def close(*_: Any) -> None:
+            if settings.enabled:
+                await self.tasks.drain(10.0)
+                if self.sender is not None:
+                    await self.sender.close()
+
+        blueprint.add_route(health, "/", methods=["GET"])
+        for kind in ("incoming", "gather", "collect"):
+            blueprint.add_route(route(kind), f"/{kind}", methods=["POST"],
+                                name=f"voice_{kind}")
+        blueprint.add_route(status, "/status", methods=["POST"])
+        blueprint.listener(close, "after_server_stop")
+        return blueprint

@@ -1,0 +1,217 @@
+"""One phone call, step by step: what the caller said or pressed becomes a Rasa turn or a
+channel decision (menu, re-prompt, transfer, goodbye, the getting-started SMS).
+
+No Sanic and no TwiML here: Rasa is reached through an injected ``Turn`` and the answer is a
+:class:`VoiceReply` for ``connectors.voice_twiml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.i18n import N_
+from bot.support import SupportLine
+from connectors.voice_store import CallState
+from connectors.voice_twiml import Ending, VoiceReply
+
+logger = logging.getLogger(__name__)
+
+MENU = N_("Tryck 1 för status i ditt ärende, 2 för din nästa utbetalning, 3 för att komma "
+          "igång med Mina sidor, 9 for English, eller 0 för att prata med en person. Du kan "
+          "också säga vad du vill ha hjälp med.")
+REPROMPT = N_("Jag hörde inget. Säg vad du vill ha hjälp med, eller tryck en siffra.")
+UNKNOWN_KEY = N_("Den siffran finns inte i menyn.")
+OFFER_PERSON = N_("Vill du prata med en person? Tryck 0, så kopplar jag dig till "
+                  "kundservice.")
+GOODBYE = N_("Tack för att du ringde Försäkringskassan. Hej då!")
+TRANSFERRING = N_("Jag kopplar dig nu till kundservice. Vänta kvar.")
+CLOSED = N_("Kundservice har stängt just nu. Vi har öppet {hours}. Du kan också använda Mina "
+            "sidor på forsakringskassan.se. Tack för att du ringde, hej då!")
+ONE_MOMENT = N_("Ett ögonblick.")
+FAILED = N_("Förlåt, något gick fel hos mig. Försök igen om en stund eller ring "
+            "{support_phone}.")
+SMS_OFFER = N_("Vill du få stegen och webbadressen i ett sms? Tryck 1 för ja.")
+SMS_SENT = N_("Jag har skickat ett sms med stegen till numret du ringer från.")
+SMS_NOT_SENT = N_("Jag kan tyvärr inte skicka något sms till det här numret. Stegen finns på "
+                  "forsakringskassan.se.")
+SMS_STEPS = N_("Kom igång med Mina sidor: 1. Gå till https://www.forsakringskassan.se "
+               "2. Välj Logga in och legitimera dig med BankID eller Freja eID. "
+               "3. Under Mina sidor ser du dina ärenden och utbetalningar och kan ansöka. "
+               "Frågor? Ring {support_phone}.")
+
+# The greeting's keypad menu, mapped to intents (9 and 0 are handled by the channel).
+MENU_KEYS = {"1": "/ask_case_status", "2": "/ask_next_payment", "3": "/get_started"}
+LANGUAGE_KEY, PERSON_KEY, SMS_YES_KEY = "9", "0", "1"
+NUMBER_PROMPTS = {"utter_ask_personal_number", "utter_personal_number_invalid"}
+PROTECTED_UTTER = "utter_protected_use_mina_sidor"
+FALLBACK_INTENTS = {"nlu_fallback"}
+# Swedish mobile numbers: 07x with x in 0, 2, 3, 6, 9 (+4670..., +4672...).
+MOBILE = ("+4670", "+4672", "+4673", "+4676", "+4679")
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    texts: list[str]
+    buttons: list[str] = field(default_factory=list)  # payloads, in the order spoken
+    intent: str | None = None
+    utter_actions: list[str] = field(default_factory=list)
+    language: str = "sv"
+
+
+class Turn(Protocol):
+    async def __call__(self, conversation_id: str, text: str,
+                       metadata: Mapping[str, Any]) -> TurnResult: ...
+
+
+class SmsSend(Protocol):
+    async def __call__(self, phone: str, body: str) -> bool: ...
+
+
+Translate = Callable[[str, str], str]
+Redact = Callable[[str], Awaitable[tuple[str, dict[str, Any]]]]
+Clock = Callable[[], dt.datetime]
+
+
+def is_mobile(phone: str) -> bool:
+    return phone.startswith(MOBILE) and len(phone) == 12
+
+
+@dataclass(frozen=True)
+class CallInput:
+    call_sid: str
+    caller: str
+    speech: str = ""
+    digits: str = ""
+
+
+class VoiceCallService:
+    def __init__(self, *, turn: Turn, translate: Translate, redact: Redact,
+                 support: SupportLine, transfer_number: str, clock: Clock,
+                 max_reprompts: int, caller_hash: Callable[[str], str],
+                 send_sms: SmsSend | None = None) -> None:
+        self._turn = turn
+        self._translate = translate
+        self._redact = redact
+        self._support = support
+        self._transfer_number = transfer_number
+        self._clock = clock
+        self._max_reprompts = max_reprompts
+        self._caller_hash = caller_hash
+        self._send_sms = send_sms
+
+    def phrase(self, language: str, source: str, **values: str) -> str:
+        text = self._translate(language, source)
+        values.setdefault("support_phone", self._support.phone)
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        return text
+
+    async def greet(self, call: CallInput, state: CallState) -> VoiceReply:
+        result = await self._rasa(call, state, "/greet", {})
+        return VoiceReply((*result.texts, self.phrase(state.language, MENU)))
+
+    async def answer(self, call: CallInput, state: CallState) -> VoiceReply:
+        digits, speech = call.digits.strip(), call.speech.strip()
+        if not digits and not speech:
+            return self._miss(state, [self.phrase(state.language, REPROMPT)])
+        extra: dict[str, Any] = {}
+        if digits and state.mode != "number":
+            if state.mode == "offer_sms" and digits == SMS_YES_KEY:
+                return await self._sms(call, state)
+            if digits == PERSON_KEY:
+                return self._transfer(state)
+            number = int(digits) if digits.isdigit() else 0
+            if 1 <= number <= len(state.choices):
+                text = state.choices[number - 1]
+            elif digits == LANGUAGE_KEY:
+                language = "sv" if state.language == "en" else "en"
+                text = "/switch_language" + json.dumps({"language": language})
+                extra = {"language": language}
+            elif digits in MENU_KEYS:
+                text = MENU_KEYS[digits]
+            else:
+                return self._miss(state, [self.phrase(state.language, UNKNOWN_KEY),
+                                          self.phrase(state.language, MENU)])
+        else:
+            text = digits or speech
+        result = await self._rasa(call, state, text, extra)
+        if result.intent == "human_handoff":
+            return self._transfer(state)
+        if result.intent == "goodbye":
+            state.mode = "closed"
+            return VoiceReply(tuple(result.texts), Ending.HANGUP)
+        if state.mode == "offer_sms" and result.intent == "affirm":
+            return await self._sms(call, state)
+        if result.intent in FALLBACK_INTENTS:
+            return self._miss(state, result.texts)
+        state.misses = 0
+        state.choices = list(result.buttons)
+        state.protected = state.protected or PROTECTED_UTTER in result.utter_actions
+        says = list(result.texts)
+        if NUMBER_PROMPTS & set(result.utter_actions):
+            state.mode = "number"
+            return VoiceReply(tuple(says), Ending.NUMBER)
+        state.mode = "menu"
+        if result.intent == "get_started" and self._can_sms(call, state):
+            state.mode = "offer_sms"
+            says.append(self.phrase(state.language, SMS_OFFER))
+        return VoiceReply(tuple(says))
+
+    def silence_limit_reached(self, state: CallState) -> bool:
+        return state.misses > self._max_reprompts + 1
+
+    def one_moment(self, language: str) -> VoiceReply:
+        return VoiceReply((self.phrase(language, ONE_MOMENT),), Ending.REDIRECT)
+
+    def failed(self, state: CallState) -> VoiceReply:
+        return VoiceReply((self.phrase(state.language, FAILED),))
+
+    async def _rasa(self, call: CallInput, state: CallState, text: str,
+                    extra: Mapping[str, Any]) -> TurnResult:
+        # A personnummer never reaches Rasa (DESIGN section 6): vault token instead.
+        text, identity = await self._redact(text)
+        metadata = {"language": state.language, "caller_hash": self._caller_hash(call.caller),
+                    **extra, **identity}
+        result = await self._turn(state.conversation_id, text, metadata)
+        state.language = result.language
+        return result
+
+    def _miss(self, state: CallState, says: list[str]) -> VoiceReply:
+        """Bounded: re-prompt, then offer a person, then a polite goodbye."""
+        state.misses += 1
+        mode = state.mode if state.mode in {"number", "menu", "offer_sms"} else "menu"
+        if state.misses <= self._max_reprompts:
+            return VoiceReply(tuple(says), Ending.NUMBER if mode == "number" else
+                              Ending.GATHER)
+        if state.misses == self._max_reprompts + 1:
+            state.mode = "offer_person"
+            return VoiceReply((self.phrase(state.language, OFFER_PERSON),))
+        state.mode = "closed"
+        return VoiceReply((self.phrase(state.language, GOODBYE),), Ending.HANGUP)
+
+    def _transfer(self, state: CallState) -> VoiceReply:
+        state.mode = "closed"
+        if self._support.is_open(self._clock()):
+            return VoiceReply((self.phrase(state.language, TRANSFERRING),), Ending.DIAL,
+                              self._transfer_number)
+        locale = "en_GB" if state.language == "en" else "sv_SE"
+        hours = self._support.describe_hours(locale)
+        return VoiceReply((self.phrase(state.language, CLOSED, hours=hours),), Ending.HANGUP)
+
+    def _can_sms(self, call: CallInput, state: CallState) -> bool:
+        return self._send_sms is not None and not state.protected and is_mobile(call.caller)
+
+    async def _sms(self, call: CallInput, state: CallState) -> VoiceReply:
+        state.mode = "menu"
+        sent = False
+        if self._send_sms is not None and self._can_sms(call, state):
+            body = self.phrase(state.language, SMS_STEPS)
+            sent = await self._send_sms(call.caller, body)
+        source = SMS_SENT if sent else SMS_NOT_SENT
+        return VoiceReply((self.phrase(state.language, source),
+                           self.phrase(state.language, MENU)))

@@ -1,0 +1,135 @@
+"""``connectors.webchat.WebChatInput``: the web chat input channel (credentials.yml key).
+
+Speaks Rasa's socket.io protocol on ``socketio_path`` (python-socketio, Sanic mode) and
+serves the widget, its settings and the demo page under /webhooks/webchat/. The pieces are
+made here from the configuration and injected: the authenticator (anonymous only, or the
+test login), the signed session ids, the rate limiter and the history from the tracker store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.i18n import Catalogs
+from connectors.webchat.config import WebChatConfig, parse_config
+from connectors.webchat.history import HistorySource, TrackerHistory
+from connectors.webchat.origins import OriginPolicy
+from connectors.webchat.sessions import AnonymousOnly, SessionAuthenticator, SessionIds
+from connectors.webchat.socket_events import CHANNEL_NAME, ChatEvents, OnNewMessage
+from connectors.webchat.static import add_routes
+from connectors.webchat.test_login import HttpPersonLookup, TestLoginAuthenticator
+
+logger = logging.getLogger(__name__)
+
+
+def make_authenticator(config: WebChatConfig) -> SessionAuthenticator:
+    if config.test_login and config.backend is not None:
+        logger.warning("web chat: TEST LOGIN IS ON; never use this configuration in "
+                       "production")
+        return TestLoginAuthenticator(HttpPersonLookup(config.backend))
+    return AnonymousOnly()
+
+
+class _SocketBlueprint(Blueprint):
+    """Registers the socket.io endpoint on the app itself: its path is absolute."""
+
+    def __init__(self, sio: AsyncServer, origins: OriginPolicy, socketio_path: str,
+                 *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Sanic forbids attributes on blueprints; ctx is the place for them.
+        self.ctx.sio = sio
+        self.ctx.origins = origins
+        self.ctx.socketio_path = socketio_path
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        sio: AsyncServer = self.ctx.sio
+        origins: OriginPolicy = self.ctx.origins
+
+        async def socketio_endpoint(request: Request) -> HTTPResponse:
+            origin = request.headers.get("origin")
+            # A WebSocket upgrade has scheme ws/wss; the page's origin is http/https.
+            scheme = {"ws": "http", "wss": "https"}.get(request.scheme, request.scheme)
+            host_origin = f"{scheme}://{request.host}"
+            # engine.io's own check is off so that its CORS headers do not double Rasa's
+            # (--cors); this answers a page that is not allowed with a clear 403.
+            if origin and not origins.allows(origin, {"wsgi.url_scheme": scheme,
+                                                      "HTTP_HOST": request.host}):
+                logger.info("web chat: refused a connection from origin %s", origin[:100])
+                return response.json({"error": "origin not allowed", "origin": origin,
+                                      "server": host_origin}, status=403)
+            reply: HTTPResponse = await sio.handle_request(request)
+            return reply
+
+        app.add_route(socketio_endpoint, f"{self.ctx.socketio_path}/",
+                      methods=["GET", "POST", "OPTIONS"], name="webchat_socketio")
+        app.enable_websocket()  # type: ignore[no-untyped-call]
+        super().register(app, options)  # type: ignore[no-untyped-call]
+
+
+class WebChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any] | None) -> WebChatInput:
+        config = parse_config(credentials)
+        return cls(config, make_authenticator(config))
+
+    def __init__(self, config: WebChatConfig,
+                 authenticator: SessionAuthenticator | None = None,
+                 history: HistorySource | None = None,
+                 catalogs: Catalogs | None = None) -> None:
+        self.config = config
+        self._authenticator = authenticator or AnonymousOnly()
+        self._history = history
+        self._catalogs = catalogs or Catalogs()
+        self._events: ChatEvents | None = None
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """For replies Rasa sends outside a turn (reminders, /conversations API)."""
+        return self._events.output() if self._events is not None else None
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        config = self.config
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+                          max_http_buffer_size=config.max_frame_bytes,
+                          logger=False, engineio_logger=False)
+        blueprint = _SocketBlueprint(sio, OriginPolicy(config.allowed_origins),
+                                     config.socketio_path, "webchat_webhook", __name__)
+        app_holder: dict[str, Sanic] = {}
+
+        def tracker_store() -> Any:
+            app = app_holder.get("app")
+            agent = getattr(app.ctx, "agent", None) if app is not None else None
+            return getattr(agent, "tracker_store", None)
+
+        history = self._history or TrackerHistory(tracker_store, config.history_limit)
+        events = ChatEvents(sio, config, self._authenticator, SessionIds(config.session_secret),
+                            history, on_new_message)
+        events.register()
+        self._events = events
+
+        async def remember_app(app: Sanic, _: Any) -> None:
+            app_holder["app"] = app
+
+        async def close(_: Sanic, __: Any) -> None:
+            await self._authenticator.close()
+
+        blueprint.listener(remember_app, "before_server_start")
+        blueprint.listener(close, "after_server_stop")
+
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        blueprint.add_route(health, "/", methods=["GET"], name="webchat_health")
+        add_routes(blueprint, config, self._catalogs)
+        return blueprint

@@ -1,0 +1,175 @@
+"""The socket.io events of the web chat, Rasa's protocol plus what a real widget needs.
+
+Client → server (Rasa's names): ``session_request`` {session_id?, auth?},
+``user_uttered`` {message, session_id?, metadata?: {language}}.
+Server → client: ``session_confirm`` (the session id, as Rasa), ``bot_uttered`` (to the
+session's room), and ours, which plain Rasa widgets ignore: ``session_history``
+{session_id, messages} after each confirm, ``user_echo`` {text, payload} to the session's
+other tabs, ``webchat_error`` {code, detail, retry_after?} instead of processing bad input.
+
+Unlike Rasa 3.6's channel, joining the session's room is awaited before the session is
+confirmed (its un-awaited ``enter_room`` never ran, and replies to the room were lost), and
+a per-session lock keeps messages, replies and history reads of a session in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
+
+from connectors.pnr_redaction import redact_personal_numbers
+from connectors.webchat.config import WebChatConfig
+from connectors.webchat.history import HistorySource
+from connectors.webchat.locks import SessionLocks
+from connectors.webchat.messages import (
+    LANGUAGE_KEY,
+    BadPayloadError,
+    ErrorCode,
+    auth_from_connect,
+    parse_session_request,
+    parse_user_uttered,
+)
+from connectors.webchat.output import WebChatOutput
+from connectors.webchat.ratelimit import RateLimiter
+from connectors.webchat.sessions import (
+    AuthenticationError,
+    Identity,
+    Session,
+    SessionAuthenticator,
+    SessionIds,
+)
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "webchat"
+ERROR_EVENT = "webchat_error"
+HISTORY_EVENT = "session_history"
+ECHO_EVENT = "user_echo"
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+@dataclass
+class Connection:
+    identity: Identity
+    session: Session | None = None
+
+
+class ChatEvents:
+    def __init__(self, sio: AsyncServer, config: WebChatConfig,
+                 authenticator: SessionAuthenticator, session_ids: SessionIds,
+                 history: HistorySource, on_new_message: OnNewMessage,
+                 limiter: RateLimiter | None = None) -> None:
+        self._sio = sio
+        self._config = config
+        self._auth = authenticator
+        self._ids = session_ids
+        self._history = history
+        self._on_new_message = on_new_message
+        self._limiter = limiter or RateLimiter(config.rate_limit)
+        self._locks = SessionLocks()
+        self._connections: dict[str, Connection] = {}
+
+    def register(self) -> None:
+        self._sio.on("connect", self.connect)
+        self._sio.on("disconnect", self.disconnect)
+        self._sio.on("session_request", self.session_request)
+        self._sio.on("user_uttered", self.user_uttered)
+
+    def output(self) -> WebChatOutput:
+        return WebChatOutput(self._emit_to_room)
+
+    async def _emit_to_room(self, event: str, data: Any, room: str) -> None:
+        await self._sio.emit(event, data, room=room)
+
+    async def _error(self, sid: str, code: str, detail: str, **extra: Any) -> None:
+        await self._sio.emit(ERROR_EVENT, {"code": code, "detail": detail, **extra}, to=sid)
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            identity = await self._auth.authenticate(auth_from_connect(auth))
+        except BadPayloadError as error:
+            raise SocketRefused(error.code) from None
+        except AuthenticationError as error:
+            logger.info("web chat: connection refused (%s)", error.code)
+            raise SocketRefused(error.code) from None
+        self._connections[sid] = Connection(identity)
+
+    async def disconnect(self, sid: str, *_: Any) -> None:
+        self._connections.pop(sid, None)
+
+    async def session_request(self, sid: str, data: Any = None) -> None:
+        connection = self._connections.get(sid)
+        if connection is None:
+            return
+        if not self._limiter.check(f"connection:{sid}").allowed:
+            await self._error(sid, ErrorCode.RATE_LIMITED, "too many session requests")
+            return
+        try:
+            request = parse_session_request(data)
+            if request.has_auth:
+                connection.identity = await self._auth.authenticate(request.auth_token)
+        except BadPayloadError as error:
+            await self._error(sid, error.code, error.detail)
+            return
+        except AuthenticationError as error:
+            await self._error(sid, error.code, "the login could not be confirmed")
+            return
+        session = None
+        if self._config.session_persistence and request.session_id:
+            # An id issued to someone else (or forged) is not an error: a fresh session.
+            session = self._ids.verify(request.session_id, connection.identity)
+        continued = session is not None
+        session = session or self._ids.issue(connection.identity)
+        previous = connection.session
+        if previous is not None and previous.sender_id != session.sender_id:
+            await self._sio.leave_room(sid, previous.sender_id)
+        async with self._locks.hold(session.sender_id):
+            await self._sio.enter_room(sid, session.sender_id)
+            connection.session = session
+            messages = await self._history.load(session.sender_id) if continued else []
+            await self._sio.emit("session_confirm", session.token, to=sid)
+            await self._sio.emit(HISTORY_EVENT, {"session_id": session.token,
+                                                 "messages": messages}, to=sid)
+
+    async def user_uttered(self, sid: str, data: Any = None) -> None:
+        connection = self._connections.get(sid)
+        if connection is None:
+            return
+        session = connection.session
+        if session is None:
+            await self._error(sid, ErrorCode.NO_SESSION, "send session_request first")
+            return
+        try:
+            message = parse_user_uttered(data, self._config.max_message_chars)
+        except BadPayloadError as error:
+            await self._error(sid, error.code, error.detail)
+            return
+        if message.session_id is not None and message.session_id != session.token:
+            await self._error(sid, ErrorCode.WRONG_SESSION,
+                              "session_id is not this connection's session")
+            return
+        decision = self._limiter.check(session.sender_id)
+        if not decision.allowed:
+            await self._error(sid, ErrorCode.RATE_LIMITED, "too many messages",
+                              retry_after=round(decision.retry_after, 1))
+            return
+        text = redact_personal_numbers(message.text)
+        metadata: dict[str, Any] = {LANGUAGE_KEY: message.language} if message.language else {}
+        metadata.update(connection.identity.message_metadata)
+        async with self._locks.hold(session.sender_id):
+            await self._sio.emit(ECHO_EVENT, {"text": text, "payload": text.startswith("/")},
+                                 room=session.sender_id, skip_sid=sid)
+            try:
+                await self._on_new_message(UserMessage(
+                    text, self.output(), session.sender_id, input_channel=CHANNEL_NAME,
+                    metadata=metadata))
+            except Exception as error:  # the widget must hear of it, not wait forever
+                logger.error("web chat: message not handled (%s)", type(error).__name__)
+                await self._error(sid, ErrorCode.UNAVAILABLE, "the assistant failed to answer")

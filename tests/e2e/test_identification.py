@@ -1,0 +1,68 @@
+"""Identification over the REST channel: personnummer redacted by the channel, BankID
+(simulator), the pending question answered, log out; and no personnummer anywhere after."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+
+import pytest
+
+from .conftest import Assistant
+from .texts import expected
+
+pytestmark = pytest.mark.e2e
+
+DEMO_NUMBERS = ["191212121212", "191010101010", "191111111116", "194004040400",
+                "200808080808"]
+
+
+def new_sender() -> str:
+    return f"e2e-id-{uuid.uuid4().hex[:10]}"
+
+
+def test_identify_then_get_the_answer_then_log_out(assistant: Assistant) -> None:
+    sender = new_sender()
+    assert assistant.texts(sender, "när kommer mina pengar?") == [
+        next(iter(expected("utter_ask_personal_number", "sv")))]
+    replies = assistant.texts(sender, "19121212-1212")
+    assert replies[0] in expected("utter_confirm_in_bankid", "sv")
+    assert replies[1] in expected("utter_identified", "sv")
+    assert "12 345 kr" in replies[2]  # the pending question, answered
+    assert assistant.texts(sender, "logga ut") == [
+        next(iter(expected("utter_logged_out", "sv")))]
+    assert assistant.texts(sender, "när kommer mina pengar?") == [
+        next(iter(expected("utter_ask_personal_number", "sv")))]
+
+
+def test_invalid_numbers_are_asked_again_then_the_support_line(assistant: Assistant) -> None:
+    sender = new_sender()
+    assistant.texts(sender, "vad händer i mitt ärende?")
+    invalid = next(iter(expected("utter_personal_number_invalid", "sv")))
+    assert assistant.texts(sender, "19121212-1213") == [invalid]  # check digit wrong
+    assert assistant.texts(sender, "mitt personnummer är 19121312-1212") == [invalid]  # month 13
+    assert assistant.texts(sender, "191212-1219") == [
+        next(iter(expected("utter_identification_support_line", "sv")))]
+
+
+def test_no_personal_number_in_the_tracker_store_or_the_logs(assistant: Assistant) -> None:
+    # Every demo person identifies, in several ways of writing the number.
+    for number in DEMO_NUMBERS:
+        sender = new_sender()
+        assistant.texts(sender, "har ni fått mitt läkarintyg?")
+        assistant.texts(sender, f"mitt personnummer är {number[:8]}-{number[8:]}")
+        assistant.texts(new_sender(), f"{number[2:8]}{number[8:]}")
+        assistant.texts(new_sender(), number)
+    forms = set()
+    for number in DEMO_NUMBERS:
+        forms |= {number, f"{number[:8]}-{number[8:]}", number[2:],
+                  f"{number[2:8]}-{number[8:]}", f"{number[2:8]}+{number[8:]}"}
+    pattern = re.compile("|".join(re.escape(form) for form in sorted(forms)))
+    with sqlite3.connect(assistant.tracker_db) as db:
+        rows = db.execute("select data from events").fetchall()
+    leaks = [row[0][:80] for row in rows if pattern.search(row[0])]
+    assert rows and not leaks, leaks
+    for log in assistant.logs:
+        text = log.read_text(errors="replace")
+        assert not pattern.search(text), f"{log.name} contains a personnummer"

@@ -1,0 +1,24 @@
+"""The BankID simulator, as BankID: a completed order does not block the next one (a person
+identified on the web can call in at once); a waiting one still does."""
+
+import asyncio
+
+import pytest
+
+from actions.identity.provider import AuthStatus, IdentityProviderError
+from actions.identity.simulator import BankIdSimulator
+
+
+def test_only_a_waiting_order_blocks_a_new_one() -> None:
+    now = [0.0]
+    simulator = BankIdSimulator(confirm_after=2, expire_after=30, clock=lambda: now[0])
+
+    async def scenario() -> None:
+        first = await simulator.start_phone_auth("191212121212", "user")
+        with pytest.raises(IdentityProviderError, match="alreadyInProgress"):
+            await simulator.start_phone_auth("191212121212", "user")
+        now[0] = 3.0
+        assert (await simulator.collect(first)).status is AuthStatus.COMPLETE
+        second = await simulator.start_phone_auth("191212121212", "user")
+        assert second != first
+    asyncio.run(scenario())

@@ -1,0 +1,189 @@
+"""The real stack for the web chat's end-to-end and browser tests, on free loopback ports:
+the case backend with the demo persons, the action server with the test-only identity path
+on, and `rasa run` with the trained model and a credentials file that enables the web chat
+with the test login. Reuses tests/e2e's backend helper and start-up approach.
+
+Run alone (the browser tests do: web/tests/stack.mjs), it prints one JSON line with the
+addresses when everything is up and stops everything when its stdin closes (Ctrl-D), on
+SIGTERM or Ctrl-C. With ``--port 5005`` it is also a demo with the test login on:
+
+    .venv/bin/python -m tests.web.stack [--port 5005]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.e2e.conftest import BACKEND_PY, BIN, MODEL, ROOT, Backend, free_port, http_json
+
+ALLOWED_ORIGIN = "http://allowed.example"
+TEST_RATE_LIMIT = {"messages": 12, "per_seconds": 60}
+TEST_MAX_CHARS = 500
+
+
+def webchat_credentials(extra_origins: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "socketio_path": "/webhooks/webchat/socket.io",
+        "allowed_origins": [ALLOWED_ORIGIN, *extra_origins],
+        "rate_limit": TEST_RATE_LIMIT,
+        "max_message_chars": TEST_MAX_CHARS,
+        "session_persistence": True,
+        "history_limit": 100,
+        "demo_pages": True,
+        "test_login": True,
+        "session_secret": "web-tests-" + os.urandom(12).hex(),
+    }
+
+
+@dataclass
+class WebStack:
+    base_url: str
+    backend: Backend
+    workdir: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def socketio_path(self) -> str:
+        return str(webchat_credentials()["socketio_path"])
+
+    def stop(self) -> None:
+        self.backend.stop()
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_for_rasa(url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path],
+                   timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process, log in zip(processes, logs, strict=True):
+            if process.poll() is not None:
+                tail = log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{tail}")
+        try:
+            if http_json(url, timeout=2).get("model_file"):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{url} not up after {timeout} s")
+
+
+def start_stack(workdir: Path, rasa_port: int | None = None,
+                extra_origins: tuple[str, ...] = ()) -> WebStack:
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+    rasa_port = rasa_port or free_port()
+    actions_port, backend_port = free_port(), free_port()
+    token = "web-" + os.urandom(16).hex()
+    backend_env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": token,
+                   "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
+                   "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
+                   "TZ": "Europe/Stockholm"}
+    for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
+        subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
+                       check=True, capture_output=True)
+    backend = Backend(f"http://127.0.0.1:{backend_port}", token, backend_env,
+                      workdir / "backend.log")
+    backend.start()
+    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(workdir / "tracker.db")
+    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    credentials = {"rest": None,
+                   "connectors.webchat.WebChatInput": webchat_credentials(extra_origins)}
+    (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+           "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
+           "CASEBACKEND_SERVICE_TOKEN": token, "ASSISTANT_TEST_IDENTITY": "on",
+           "CASEBACKEND_BREAKER_RESET_SECONDS": "1", "TZ": "Europe/Stockholm"}
+    logs = [workdir / "actions.log", workdir / "rasa.log"]
+    stack = WebStack(f"http://127.0.0.1:{rasa_port}", backend, workdir)
+    commands = [
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+         "--port", str(actions_port)],
+        [str(BIN / "rasa"), "run", "--model", str(MODEL),
+         "--endpoints", str(workdir / "endpoints.yml"),
+         "--credentials", str(workdir / "credentials.yml"),
+         "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api",
+         "--cors", "*"],  # as scripts/serve.py (`make run`) starts it
+    ]
+    try:
+        for command, log in zip(commands, logs, strict=True):
+            with log.open("wb") as handle:
+                stack.processes.append(subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT))
+        _wait_for_rasa(f"{stack.base_url}/status", stack.processes, logs, timeout=300)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+@contextmanager
+def running_stack(workdir: Path, rasa_port: int | None = None,
+                  extra_origins: tuple[str, ...] = ()) -> Iterator[WebStack]:
+    stack = start_stack(workdir, rasa_port, extra_origins)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=None, help="Rasa's port (default: free)")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--allow-origin", action="append", default=[],
+                        help="another page origin that may embed the widget")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="webchat-stack-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def watch_stdin() -> None:
+        sys.stdin.read()  # returns when the parent closes our stdin (or Ctrl-D)
+        stop()
+
+    with running_stack(workdir, args.port, tuple(args.allow_origin)) as stack:
+        print(json.dumps({"url": stack.base_url, "socketio_path": stack.socketio_path,
+                          "allowed_origin": ALLOWED_ORIGIN, "workdir": str(workdir),
+                          "rate_limit": TEST_RATE_LIMIT, "max_message_chars": TEST_MAX_CHARS}),
+              flush=True)
+        threading.Thread(target=watch_stdin, daemon=True).start()
+        while not stopping:
+            time.sleep(0.3)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
