@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
-        i18n-extract i18n-update i18n-compile i18n-check bench-train bench-sms chat clean \
+        i18n-extract i18n-update i18n-compile i18n-check bench-train bench-sms bench-voice chat clean \
         casebackend-test
 
 help:
@@ -100,6 +100,9 @@ bench-train: setup
 
 bench-sms: setup $(MODEL)
 	$(PY) benchmarks/sms_webhook.py
+
+bench-voice: setup $(MODEL)
+	$(PY) benchmarks/voice_webhook.py
 
 clean:
 	rm -rf models $(REPORTS) var/*.db locales/*/LC_MESSAGES/*.mo
