@@ -21,6 +21,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
         i18n-extract i18n-update i18n-compile i18n-check bench-train bench-sms bench-voice chat clean \
+        webchat browser web-demo \
         casebackend-test
 
 help:
@@ -33,7 +34,13 @@ $(VENV)/.installed: pyproject.toml requirements.lock scripts/setup-venv.sh
 	mkdir -p var
 	touch $@
 
-setup: $(VENV)/.installed $(MO_FILES)
+# The widget's npm packages and Debian's Chromium for the browser tests.
+WEB_INSTALLED := web/node_modules/.package-lock.json
+$(WEB_INSTALLED): web/package.json web/package-lock.json scripts/setup-web.sh
+	scripts/setup-web.sh
+	touch $@
+
+setup: $(VENV)/.installed $(MO_FILES) $(WEB_INSTALLED)
 	$(MAKE) -C casebackend setup
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
@@ -63,8 +70,18 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.in
 i18n-compile: $(MO_FILES)
 
 # ---- the suite ----
-test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e casebackend-test
+test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e webchat browser \
+      casebackend-test
 	@echo "All checks passed."
+
+webchat: setup $(MODEL)
+	$(PY) -m pytest tests/web -q
+
+browser: setup $(MODEL)
+	cd web && npm test
+
+web-demo: setup $(MODEL)
+	$(PY) -m tests.web.stack --port $${RASA_PORT:-5005}
 
 casebackend-test:
 	$(MAKE) -C casebackend test

@@ -54,6 +54,9 @@ def main() -> int:
     (ROOT / "var").mkdir(exist_ok=True)
     env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": service_token(),
            "IDENTITY_VAULT_KEY": vault_key(),
+           "WEBCHAT_SESSION_SECRET": _secret("WEBCHAT_SESSION_SECRET",
+                                             ROOT / "var" / "webchat-secret",
+                                             lambda: secrets.token_urlsafe(32)),
            "CASEBACKEND_URL": f"http://127.0.0.1:{backend_port}",
            "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": backend_port,
            "TZ": os.environ.get("TZ", "Europe/Stockholm")}

@@ -22,6 +22,7 @@ from bot.i18n import Catalogs
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.history import HistorySource, TrackerHistory
 from connectors.webchat.origins import OriginPolicy
+from connectors.webchat.session_token import SessionTokenAuthenticator, SessionTokenSettings
 from connectors.webchat.sessions import AnonymousOnly, SessionAuthenticator, SessionIds
 from connectors.webchat.socket_events import CHANNEL_NAME, ChatEvents, OnNewMessage
 from connectors.webchat.static import add_routes
@@ -31,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 
 def make_authenticator(config: WebChatConfig) -> SessionAuthenticator:
+    if config.session_token and config.backend is not None:
+        # The page's Mina sidor session token (JWT), verified before anything is bound.
+        return SessionTokenAuthenticator(SessionTokenSettings.from_config(config.session_token),
+                                         HttpPersonLookup(config.backend))
     if config.test_login and config.backend is not None:
         logger.warning("web chat: TEST LOGIN IS ON; never use this configuration in "
                        "production")

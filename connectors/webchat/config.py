@@ -26,6 +26,7 @@ MIN_SECRET_CHARS = 16
 _KNOWN_KEYS = frozenset({
     "socketio_path", "allowed_origins", "rate_limit", "max_message_chars",
     "session_persistence", "history_limit", "demo_pages", "test_login", "session_secret",
+    "session_token",
 })
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
@@ -63,6 +64,8 @@ class WebChatConfig:
     test_login: bool = False
     session_secret: bytes = b""
     backend: BackendAccess | None = None
+    # The Mina sidor session token (JWT) settings: issuer, audience, algorithm, key files.
+    session_token: Mapping[str, Any] | None = None
 
     @property
     def max_frame_bytes(self) -> int:
@@ -149,6 +152,11 @@ def parse_config(credentials: Mapping[str, Any] | None,
     if not isinstance(origins, list):
         raise WebChatConfigError("allowed_origins", f"must be a list (got {origins!r})")
     test_login = _flag("test_login", block.get("test_login", False))
+    session_token = block.get("session_token")
+    if session_token is not None and not isinstance(session_token, dict):
+        raise WebChatConfigError("session_token", "must be a mapping (issuer, audience, "
+                                                  "algorithm, public_key_file or jwks_file)")
+    needs_backend = test_login or bool(session_token)
     return WebChatConfig(
         socketio_path="/" + path.strip("/"),
         allowed_origins=tuple(_origin(origin) for origin in origins),
@@ -164,5 +172,6 @@ def parse_config(credentials: Mapping[str, Any] | None,
         demo_pages=_flag("demo_pages", block.get("demo_pages", False)),
         test_login=test_login,
         session_secret=_secret(block.get("session_secret"), environ),
-        backend=_backend(environ) if test_login else None,
+        backend=_backend(environ) if needs_backend else None,
+        session_token=session_token or None,
     )

@@ -141,3 +141,19 @@ def test_hs256_demo_tokens() -> None:
 def test_bad_configuration_is_refused_clearly(config: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="session_token"):
         SessionTokenSettings.from_config(config)
+
+
+def test_the_web_chat_uses_the_session_token_when_configured(tmp_path: Path) -> None:
+    from connectors.webchat.channel import make_authenticator
+    from connectors.webchat.config import WebChatConfigError, parse_config
+
+    pem = PRIVATE.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "key.pem").write_bytes(pem)
+    environ = {"CASEBACKEND_URL": "http://127.0.0.1:1", "CASEBACKEND_SERVICE_TOKEN": "t"}
+    config = parse_config({"session_token": {"issuer": ISSUER, "audience": AUDIENCE,
+                                             "public_key_file": str(tmp_path / "key.pem")}},
+                          environ)
+    assert isinstance(make_authenticator(config), SessionTokenAuthenticator)
+    with pytest.raises(WebChatConfigError):
+        parse_config({"session_token": "yes"}, environ)
