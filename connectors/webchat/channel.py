@@ -20,26 +20,28 @@ from socketio import AsyncServer
 
 from bot.i18n import Catalogs
 from connectors.webchat.config import WebChatConfig, parse_config
+from connectors.webchat.demo_tokens import DemoTokenMinter, add_demo_token_route
 from connectors.webchat.history import HistorySource, TrackerHistory
 from connectors.webchat.origins import OriginPolicy
 from connectors.webchat.session_token import SessionTokenAuthenticator, SessionTokenSettings
 from connectors.webchat.sessions import AnonymousOnly, SessionAuthenticator, SessionIds
 from connectors.webchat.socket_events import CHANNEL_NAME, ChatEvents, OnNewMessage
 from connectors.webchat.static import add_routes
-from connectors.webchat.test_login import HttpPersonLookup, TestLoginAuthenticator
+from connectors.webchat.test_login import HttpPersonLookup
 
 logger = logging.getLogger(__name__)
 
 
-def make_authenticator(config: WebChatConfig) -> SessionAuthenticator:
+def make_authenticator(config: WebChatConfig,
+                       minter: DemoTokenMinter | None = None) -> SessionAuthenticator:
+    if config.test_login and minter is not None and config.backend is not None:
+        logger.warning("web chat: TEST LOGIN IS ON (demo tokens); never use this "
+                       "configuration in production")
+        return SessionTokenAuthenticator(minter.settings(), HttpPersonLookup(config.backend))
     if config.session_token and config.backend is not None:
         # The page's Mina sidor session token (JWT), verified before anything is bound.
         return SessionTokenAuthenticator(SessionTokenSettings.from_config(config.session_token),
                                          HttpPersonLookup(config.backend))
-    if config.test_login and config.backend is not None:
-        logger.warning("web chat: TEST LOGIN IS ON; never use this configuration in "
-                       "production")
-        return TestLoginAuthenticator(HttpPersonLookup(config.backend))
     return AnonymousOnly()
 
 
@@ -87,13 +89,16 @@ class WebChatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> WebChatInput:
         config = parse_config(credentials)
-        return cls(config, make_authenticator(config))
+        minter = DemoTokenMinter.from_env() if config.test_login else None
+        return cls(config, make_authenticator(config, minter), minter=minter)
 
     def __init__(self, config: WebChatConfig,
                  authenticator: SessionAuthenticator | None = None,
                  history: HistorySource | None = None,
-                 catalogs: Catalogs | None = None) -> None:
+                 catalogs: Catalogs | None = None,
+                 minter: DemoTokenMinter | None = None) -> None:
         self.config = config
+        self._minter = minter
         self._authenticator = authenticator or AnonymousOnly()
         self._history = history
         self._catalogs = catalogs or Catalogs()
@@ -137,4 +142,6 @@ class WebChatInput(InputChannel):
 
         blueprint.add_route(health, "/", methods=["GET"], name="webchat_health")
         add_routes(blueprint, config, self._catalogs)
+        if self._minter is not None:
+            add_demo_token_route(blueprint, self._minter)
         return blueprint

@@ -1,30 +1,22 @@
-"""The demo site's "test login": OFF unless ``test_login: true`` is in the channel's block.
+"""Looking a person up in the case backend (server to server, with the service token).
 
-A stand-in for the Mina sidor session token until issue 4 verifies it. The demo page hands
-the widget the token ``test-login:<personnummer>`` of a demo person; the server looks the
-person up in the case backend (server to server, service token) and binds the session to
-the opaque ``person_ref``. Rasa gets only that ref, as ``test_person_ref`` in the message
-metadata, which the action server accepts only with ``ASSISTANT_TEST_IDENTITY=on``. The
-personnummer is never logged, stored, or passed on.
+Used to bind a web chat session to the opaque ``person_ref`` of a verified session token's
+subject (``session_token.py``; the demo's test login mints such tokens, ``demo_tokens.py``).
+The personnummer is never logged, stored, or passed on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from typing import Protocol
 
 import aiohttp
 
 from connectors.webchat.config import BackendAccess
-from connectors.webchat.sessions import AuthenticationError, Identity
 
 logger = logging.getLogger(__name__)
 
-TOKEN_PREFIX = "test-login:"
-TEST_PERSON_KEY = "test_person_ref"  # actions/personal_action.py: TEST_IDENTITY_KEY
-_CACHE_SIZE = 1024
 
 
 class UnknownPersonError(Exception):
@@ -74,34 +66,3 @@ class HttpPersonLookup:
             self._session = None
 
 
-class TestLoginAuthenticator:
-    """Anonymous without a token; a demo person with ``test-login:<personnummer>``."""
-
-    __test__ = False  # not a pytest test class, despite the name
-
-    def __init__(self, lookup: PersonLookup) -> None:
-        self._lookup = lookup
-        self._refs: OrderedDict[str, str] = OrderedDict()
-
-    async def authenticate(self, token: str | None) -> Identity:
-        if not token:
-            return Identity()
-        if not token.startswith(TOKEN_PREFIX):
-            raise AuthenticationError("auth_failed", "not a test-login token")
-        personnummer = token[len(TOKEN_PREFIX):].strip()
-        ref = self._refs.get(personnummer)
-        if ref is None:
-            try:
-                ref = await self._lookup.person_ref(personnummer)
-            except UnknownPersonError:
-                raise AuthenticationError("auth_failed", "no such demo person") from None
-            except OSError as error:
-                logger.warning("web chat test login: case backend unavailable (%s)", error)
-                raise AuthenticationError("auth_unavailable", str(error)) from None
-            self._refs[personnummer] = ref
-            if len(self._refs) > _CACHE_SIZE:
-                self._refs.popitem(last=False)
-        return Identity(binding=f"person:{ref}", message_metadata={TEST_PERSON_KEY: ref})
-
-    async def close(self) -> None:
-        await self._lookup.close()

@@ -8,8 +8,8 @@ import pytest
 
 from connectors.webchat import WebChatInput
 from connectors.webchat.config import RateLimit, WebChatConfigError, parse_config
+from connectors.webchat.session_token import SessionTokenAuthenticator
 from connectors.webchat.sessions import AnonymousOnly
-from connectors.webchat.test_login import TestLoginAuthenticator
 
 SECRET = "s" * 16
 BACKEND_ENV = {"CASEBACKEND_URL": "http://127.0.0.1:8100/",
@@ -91,7 +91,8 @@ def test_from_credentials_uses_the_test_login_only_when_it_is_on(
     for key, value in BACKEND_ENV.items():
         monkeypatch.setenv(key, value)  # Rasa passes the process environment
     channel = WebChatInput.from_credentials({"session_secret": SECRET, "test_login": True})
-    assert isinstance(channel._authenticator, TestLoginAuthenticator)
+    # The test login mints demo session tokens, verified like a real page's (JWT).
+    assert isinstance(channel._authenticator, SessionTokenAuthenticator)
     off = WebChatInput.from_credentials({"session_secret": SECRET})
     assert isinstance(off._authenticator, AnonymousOnly)
 

@@ -26,7 +26,7 @@ from connectors.webchat.sessions import (
     Identity,
     SessionIds,
 )
-from connectors.webchat.test_login import TestLoginAuthenticator, UnknownPersonError
+from connectors.webchat.test_login import UnknownPersonError
 
 
 class Clock:
@@ -127,32 +127,6 @@ class FakeLookup:
 
     async def close(self) -> None:
         return None
-
-
-def test_the_test_login_binds_the_opaque_ref_and_never_the_personnummer() -> None:
-    lookup = FakeLookup({"19121212-1212": "Ref_Tolvan_0123456789"})
-    auth = TestLoginAuthenticator(lookup)
-    identity = asyncio.run(auth.authenticate("test-login:19121212-1212"))
-    assert identity.binding == "person:Ref_Tolvan_0123456789"
-    assert dict(identity.message_metadata) == {"test_person_ref": "Ref_Tolvan_0123456789"}
-    assert "1212" not in repr(identity)
-    asyncio.run(auth.authenticate("test-login:19121212-1212"))
-    assert lookup.calls == ["19121212-1212"]  # looked up once, then remembered
-    assert asyncio.run(auth.authenticate(None)) == ANONYMOUS
-
-
-@pytest.mark.parametrize(("token", "down", "code"), [
-    ("test-login:19000101-0000", False, "auth_failed"),
-    ("Bearer abc", False, "auth_failed"),
-    ("test-login:19121212-1212", True, "auth_unavailable"),
-])
-def test_the_test_login_refuses_unknown_persons_and_reports_a_backend_outage(
-        token: str, down: bool, code: str) -> None:
-    auth = TestLoginAuthenticator(FakeLookup({"19121212-1212": "r" * 20}, down=down))
-    with pytest.raises(AuthenticationError) as raised:
-        asyncio.run(auth.authenticate(token))
-    assert raised.value.code == code
-    assert "19121212" not in str(raised.value)
 
 
 # ---- payloads ----

@@ -7,7 +7,11 @@ the tracker."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, cast
 
@@ -115,7 +119,7 @@ def test_the_test_login_gives_the_persons_case_status_and_nothing_personal_is_ke
     person = StackBackend(web_stack, TOLVAN)
 
     async def test() -> None:
-        async with client(web_stack.base_url, auth={"token": f"test-login:{TOLVAN}"}) as tab:
+        async with client(web_stack.base_url, auth={"token": demo_token(web_stack, TOLVAN)}) as tab:
             await tab.start_session()
             await tab.say("hur går det med mitt ärende?", metadata={"language": "sv"})
             # Duck-typed: expected_case_status reads only .backend(path).
@@ -171,7 +175,7 @@ def test_two_tabs_of_a_session_both_get_rasas_replies(web_stack: WebStack) -> No
 
 def test_a_logged_out_visitor_cannot_continue_a_persons_session(web_stack: WebStack) -> None:
     async def test() -> None:
-        async with client(web_stack.base_url, auth={"token": f"test-login:{TOLVAN}"}) as tab:
+        async with client(web_stack.base_url, auth={"token": demo_token(web_stack, TOLVAN)}) as tab:
             token, _ = await tab.start_session()
             await tab.say("när kommer mina pengar?", metadata={"language": "sv"})
             await replies(tab)
@@ -181,13 +185,26 @@ def test_a_logged_out_visitor_cannot_continue_a_persons_session(web_stack: WebSt
     run(test)
 
 
-def test_an_unknown_test_person_is_refused(web_stack: WebStack) -> None:
+def test_tokens_are_minted_for_demo_persons_only_and_others_are_refused(
+        web_stack: WebStack) -> None:
     from .harness import refusal
 
+    with pytest.raises(urllib.error.HTTPError) as not_demo:
+        demo_token(web_stack, "19000101-0008")
+    assert not_demo.value.code == 404
+
     async def test() -> None:
-        assert await refusal(web_stack.base_url, {"token": "test-login:19000101-0008"}) == {
+        assert await refusal(web_stack.base_url, {"token": "test-login:19121212-1212"}) == {
             "message": "auth_failed"}
     run(test)
+
+
+def demo_token(web_stack: WebStack, personnummer: str) -> str:
+    """What the demo page's test login does: ask the server for a session token (JWT)."""
+    url = (f"{web_stack.base_url}/webhooks/webchat/demo/session-token?"
+           f"{urllib.parse.urlencode({'person': personnummer})}")
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return str(json.loads(answer.read())["token"])
 
 
 def test_rasa_serves_the_widget_and_refuses_foreign_pages(web_stack: WebStack) -> None:

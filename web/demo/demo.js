@@ -25,8 +25,22 @@
     }
   }
   const loggedIn = PERSONS.find(function (p) { return p.pnr === stored(); }) || null;
-  // Read by the widget when it starts (it is deferred, so this runs first).
-  window.MinaSidorChatConfig = loggedIn ? { token: "test-login:" + loggedIn.pnr } : {};
+  // The test login asks the server for a Mina sidor-style session token (a JWT the server
+  // mints for demo persons only, when test_login is on), as a real page would hand one over.
+  // Synchronous on purpose: the widget (deferred) reads the token when it starts.
+  function sessionToken(pnr) {
+    try {
+      const request = new XMLHttpRequest();
+      request.open("GET", "/webhooks/webchat/demo/session-token?person=" +
+                   encodeURIComponent(pnr), false);
+      request.send();
+      return request.status === 200 ? JSON.parse(request.responseText).token : null;
+    } catch (error) {
+      return null;
+    }
+  }
+  const token = loggedIn ? sessionToken(loggedIn.pnr) : null;
+  window.MinaSidorChatConfig = token ? { token: token } : {};
 
   function setLogin(pnr) {
     try {
