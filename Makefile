@@ -109,8 +109,11 @@ stories: $(MODEL)
 nlu-eval: setup
 	$(PY) tests/evaluation/nlu_heldout.py --out $(REPORTS)/nlu
 
+# The end-to-end suite twice: on the embedded default's SQLite tracker store, then on the
+# machine's PostgreSQL (a fresh database per run), so the personal-data scans cover both.
 e2e: setup $(MODEL)
 	$(PY) -m pytest tests/e2e -q
+	E2E_TRACKER_STORE=postgresql $(PY) -m pytest tests/e2e -q
 
 bench-train: setup
 	$(PY) benchmarks/training.py

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -85,10 +86,29 @@ class Backend:
         return str(body["person_ref"])
 
 
+# E2E_TRACKER_STORE=postgresql runs the same tests on the machine's PostgreSQL tracker store
+# (a fresh database, dropped afterwards); the default is an SQLite file.
+TRACKER_STORE = os.environ.get("E2E_TRACKER_STORE", "sqlite")
+POSTGRES_DSN = os.environ.get("E2E_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres "
+                              "dbname=test")
+
+
+def _postgres(sql: str, dsn: str = POSTGRES_DSN) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(dsn)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
 @dataclass
 class Assistant:
     base_url: str
-    tracker_db: Path
+    tracker_db: Path  # the SQLite file, or unused with PostgreSQL
     backend: Backend
     sms: SmsTestSetup | None = None
     voice: VoiceTestSetup | None = None
@@ -101,6 +121,24 @@ class Assistant:
         if metadata:
             payload["metadata"] = metadata
         return list(http_json(f"{self.base_url}/webhooks/rest/webhook", payload))
+
+    postgres_db: str | None = None
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows from the tracker store, whichever it is ('?' placeholders)."""
+        if self.postgres_db is None:
+            with sqlite3.connect(self.tracker_db) as db:
+                return list(db.execute(sql, params).fetchall())
+        import psycopg2
+
+        dsn = POSTGRES_DSN.replace("dbname=test", f"dbname={self.postgres_db}")
+        connection = psycopg2.connect(dsn)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql.replace("?", "%s"), params or None)
+                return list(cursor.fetchall())
+        finally:
+            connection.close()
 
     def texts(self, sender: str, text: str,
               metadata: dict[str, Any] | None = None) -> list[str]:
@@ -144,6 +182,13 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints["tracker_store"]["db"] = str(tracker_db)
+    postgres_db = None
+    if TRACKER_STORE == "postgresql":
+        postgres_db = f"e2e_tracker_{os.urandom(4).hex()}"
+        _postgres(f"CREATE DATABASE {postgres_db}")
+        endpoints["tracker_store"] = {"type": "SQL", "dialect": "postgresql",
+                                      "url": "127.0.0.1", "port": 5432, "db": postgres_db,
+                                      "username": "postgres"}
     (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
     # The channels' test settings on top of bot/credentials.yml (SMS: a fake Twilio REST API).
     sms = SmsTestSetup(workdir / "sms.db").start()
@@ -177,6 +222,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         _wait_until_up(f"http://127.0.0.1:{rasa_port}/status", processes, timeout=240)
         sms.connect(f"http://127.0.0.1:{rasa_port}")
         yield Assistant(f"http://127.0.0.1:{rasa_port}", tracker_db, backend, sms=sms,
+                        postgres_db=postgres_db,
                         voice=voice,
                         logs=[workdir / "actions.log", workdir / "rasa.log",
                               workdir / "backend.log"])
@@ -192,3 +238,5 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
                 process.kill()
         for log in logs:
             log.close()
+        if postgres_db is not None:
+            _postgres(f"DROP DATABASE IF EXISTS {postgres_db} WITH (FORCE)")

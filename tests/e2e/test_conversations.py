@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
 import pytest
@@ -80,7 +79,5 @@ def test_odd_input_gets_a_sensible_answer(assistant: Assistant, text: str) -> No
 def test_conversations_are_kept_in_the_sqlite_tracker_store(assistant: Assistant) -> None:
     sender = new_sender()
     assistant.texts(sender, "hej")
-    with sqlite3.connect(assistant.tracker_db) as db:
-        rows = db.execute("select type_name from events where sender_id = ?",
-                          (sender,)).fetchall()
+    rows = assistant.query("select type_name from events where sender_id = ?", (sender,))
     assert ("user",) in rows and ("bot",) in rows

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -109,9 +108,8 @@ def setup_of(sms: SmsClient) -> SmsTestSetup:
 
 
 def tracker_events(assistant: Assistant, conversation_id: str) -> list[dict[str, Any]]:
-    with sqlite3.connect(assistant.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
-                          (conversation_id,)).fetchall()
+    rows = assistant.query("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
+                           (conversation_id,))
     return [json.loads(row[0]) for row in rows]
 
 
@@ -325,9 +323,7 @@ def test_a_personal_number_never_reaches_the_tracker(assistant: Assistant,
     [event] = [e for e in tracker_events(assistant, conversation_id(sms, phone))
                if e.get("event") == "user"]
     assert event["metadata"]["pnr_token"] and "1212" not in json.dumps(event["metadata"])
-    with sqlite3.connect(assistant.tracker_db) as db:
-        assert not db.execute("SELECT 1 FROM events WHERE data LIKE ?",
-                              ("%1212-1212%",)).fetchall()
+    assert not assistant.query("SELECT 1 FROM events WHERE data LIKE ?", ("%1212-1212%",))
 
 
 # ---- keywords and opt-out ----

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -180,9 +179,8 @@ def test_forged_replayed_malformed_and_incomplete_calls_are_refused(
     assert replay.body == step.body
     assert step.status == 200 and replay.status == 200
     sender_id = CallerIds(c.setup.secret).conversation(c.caller, c.call_sid)
-    with sqlite3.connect(assistant.tracker_db) as db:
-        rows = db.execute("select data from events where type_name = 'user' and "
-                          "sender_id = ?", (sender_id,)).fetchall()
+    rows = assistant.query("select data from events where type_name = 'user' and "
+                           "sender_id = ?", (sender_id,))
     # The greeting and one menu choice: the replayed step reached Rasa once.
     assert len(rows) == 2, rows
 
@@ -192,9 +190,7 @@ def test_no_phone_number_or_personnummer_in_the_tracker(assistant: Assistant) ->
     c.start()
     c.press("1")
     c.press("191212121212")
-    with sqlite3.connect(assistant.tracker_db) as db:
-        rows = db.execute("select sender_id, data from events where sender_id like 'voice-%'"
-                          ).fetchall()
+    rows = assistant.query("select sender_id, data from events where sender_id like 'voice-%'")
     assert rows
     for sender_id, data in rows:
         assert c.caller not in data and c.caller[1:] not in sender_id
