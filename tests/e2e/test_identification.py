@@ -9,7 +9,9 @@ import uuid
 import pytest
 
 from .conftest import Assistant
+from .sms_harness import SmsClient, new_phone
 from .texts import expected
+from .voice_harness import Call
 
 pytestmark = pytest.mark.e2e
 
@@ -46,13 +48,24 @@ def test_invalid_numbers_are_asked_again_then_the_support_line(assistant: Assist
 
 
 def test_no_personal_number_in_the_tracker_store_or_the_logs(assistant: Assistant) -> None:
-    # Every demo person identifies, in several ways of writing the number.
+    # Every demo person identifies on every channel this stack serves (REST, SMS, phone),
+    # in several ways of writing the number; then the tracker store (SQLite, or PostgreSQL
+    # with E2E_TRACKER_STORE=postgresql) and every process's log are searched.
+    assert assistant.sms is not None and assistant.voice is not None
+    sms = SmsClient(assistant.base_url, assistant.sms)
     for number in DEMO_NUMBERS:
         sender = new_sender()
         assistant.texts(sender, "har ni fått mitt läkarintyg?")
         assistant.texts(sender, f"mitt personnummer är {number[:8]}-{number[8:]}")
         assistant.texts(new_sender(), f"{number[2:8]}{number[8:]}")
         assistant.texts(new_sender(), number)
+        phone = new_phone()
+        sms.say(phone, "när kommer mina pengar?")
+        sms.say(phone, f"{number[:8]}-{number[8:]}")
+        call = Call(assistant.base_url, assistant.voice)
+        call.start()
+        call.press("2")
+        call.press(f"{number}#")
     forms = set()
     for number in DEMO_NUMBERS:
         forms |= {number, f"{number[:8]}-{number[8:]}", number[2:],

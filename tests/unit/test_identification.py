@@ -69,14 +69,27 @@ def test_valid_number_is_confirmed_and_the_pending_question_answered(
     assert events[-1] == FollowupAction("action_next_payment")
 
 
+class RecordingSimulator(BankIdSimulator):
+    def __init__(self) -> None:
+        super().__init__(confirm_after=0)
+        self.started: list[str] = []
+
+    async def start_phone_auth(self, personal_number: str, call_initiator: str) -> str:
+        self.started.append(personal_number)
+        return await super().start_phone_auth(personal_number, call_initiator)
+
+
 def test_missing_or_invalid_number_is_asked_again_then_support_line(
         services: IdentityServices) -> None:
+    services.provider = recording = RecordingSimulator()
     action = ActionReceivePersonalNumber(demo_backend(), services)
+    # What a channel sends for "19121212-1213": the text redacted, no vault token (invalid).
     events, said = run(action, tracker())
     assert said == ["utter_personal_number_invalid"]
     assert SlotSet("identification_failures", 1) in events
     _, said = run(action, tracker({"identification_failures": 2}))
     assert said == ["utter_identification_support_line"]
+    assert recording.started == []  # never sent to BankID
 
 
 def test_a_vault_token_works_once(services: IdentityServices) -> None:
