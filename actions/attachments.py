@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_types import Caller
 from actions.case_status import cases_asked_about
-from actions.personal_action import UTTER_PROTECTED, PersonalAction, protected_on_this_channel
+from actions.personal_action import PersonalAction
 
 
 class ActionAttachmentOptions(PersonalAction):
@@ -18,9 +18,8 @@ class ActionAttachmentOptions(PersonalAction):
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      caller: Caller) -> list[dict[str, Any]]:
-        profile = await self.backend.profile(caller)
-        if protected_on_this_channel(profile.protected_identity, caller):
-            dispatcher.utter_message(response=UTTER_PROTECTED)
+        profile = await self.profile_for_details(dispatcher, caller)
+        if profile is None:
             return []
         cases = await self.backend.open_cases(caller)
         if not cases:

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_types import Caller, Case
-from actions.personal_action import UTTER_PROTECTED, PersonalAction, protected_on_this_channel
+from actions.personal_action import PersonalAction
 
 
 def event_values(case: Case) -> list[dict[str, str]]:
@@ -27,9 +27,8 @@ class ActionCaseStatus(PersonalAction):
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      caller: Caller) -> list[dict[str, Any]]:
-        profile = await self.backend.profile(caller)
-        if protected_on_this_channel(profile.protected_identity, caller):
-            dispatcher.utter_message(response=UTTER_PROTECTED)
+        profile = await self.profile_for_details(dispatcher, caller)
+        if profile is None:
             return []
         cases = await self.backend.open_cases(caller)
         if not cases:

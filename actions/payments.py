@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_types import Caller, Payment
-from actions.personal_action import UTTER_PROTECTED, PersonalAction, protected_on_this_channel
+from actions.personal_action import PersonalAction
 
 # Enough preliminary payments to plan by; the rest are on Mina sidor.
 MAX_PRELIMINARY = 3
@@ -30,9 +30,8 @@ class ActionNextPayment(PersonalAction):
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      caller: Caller) -> list[dict[str, Any]]:
-        profile = await self.backend.profile(caller)
-        if protected_on_this_channel(profile.protected_identity, caller):
-            dispatcher.utter_message(response=UTTER_PROTECTED)
+        profile = await self.profile_for_details(dispatcher, caller)
+        if profile is None:
             return []
         next_payment, later = split_payments(await self.backend.upcoming_payments(caller))
         if next_payment is None:

@@ -28,6 +28,7 @@ from actions.backend_types import (
     Caller,
     CaseBackend,
     NotFoundError,
+    Profile,
 )
 from actions.identity.flow import (
     ORDER_SLOT,
@@ -146,6 +147,16 @@ class PersonalAction(Action, abc.ABC):
         except NotFoundError:
             dispatcher.utter_message(response=UTTER_IDENTIFY)
         return events
+
+    async def profile_for_details(self, dispatcher: CollectingDispatcher,
+                                  caller: Caller) -> Profile | None:
+        """The caller's profile, or None (already answered) when their case details may not
+        be given on this channel: protected persons get them only in the web chat."""
+        profile = await self.backend.profile(caller)
+        if protected_on_this_channel(profile.protected_identity, caller):
+            dispatcher.utter_message(response=UTTER_PROTECTED)
+            return None
+        return profile
 
     @abc.abstractmethod
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,

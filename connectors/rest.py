@@ -17,8 +17,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.identity_vault import METADATA_KEY, IdentityVault, VaultSettings
-from connectors.personal_number import redact
+from connectors.channel_support import vault_redaction
+from connectors.identity_vault import METADATA_KEY, IdentityVault
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +41,7 @@ class RedactingRestInput(InputChannel):
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
                  vault: IdentityVault | None = None) -> None:
         self._max_chars = max_message_chars
-        self._vault = vault
-
-    def vault(self) -> IdentityVault:
-        if self._vault is None:
-            self._vault = IdentityVault(VaultSettings.from_env())
-        return self._vault
+        self._redact = vault_redaction(vault)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("redacting_rest", __name__)
@@ -67,11 +62,10 @@ class RedactingRestInput(InputChannel):
             text = str(body.get("message") or "")
             metadata = dict(body.get("metadata") or {})
             metadata.pop(METADATA_KEY, None)  # only this channel may set it
-            redaction = redact(text)
-            if redaction.valid:
-                metadata[METADATA_KEY] = await self.vault().put(redaction.valid[-1].digits)
+            text, vault_metadata = await self._redact(text)
+            metadata.update(vault_metadata)
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(redaction.text, collector, str(body["sender"]),
+            await on_new_message(UserMessage(text, collector, str(body["sender"]),
                                              input_channel=self.name(), metadata=metadata))
             return response.json(collector.messages)
 

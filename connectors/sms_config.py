@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,22 +53,35 @@ def _flag(value: Any, name: str) -> bool:
     raise SmsConfigError(f"twilio_sms: {name} must be true or false, not {value!r}")
 
 
-def _number(value: Any, name: str, low: float, high: float) -> float:
+def number_setting(value: Any, name: str, low: float, high: float,
+                   error: Callable[[str], ValueError]) -> float:
+    """A number within [low, high]; ``error`` makes the channel's own configuration error."""
     try:
         number = float(value)
-    except (TypeError, ValueError) as error:
-        raise SmsConfigError(f"twilio_sms: {name} must be a number, not {value!r}") from error
+    except (TypeError, ValueError):
+        raise error(f"{name} must be a number, not {value!r}") from None
     if not low <= number <= high:
-        raise SmsConfigError(f"twilio_sms: {name} must be between {low:g} and {high:g}")
+        raise error(f"{name} must be between {low:g} and {high:g}")
     return number
 
 
-def _http_url(value: str, name: str) -> str:
+def url_setting(value: str, name: str, error: Callable[[str], ValueError]) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.query:
-        raise SmsConfigError(
-            f"twilio_sms: {name} must be an http(s) URL without a query, not {value!r}")
+        raise error(f"{name} must be an http(s) URL without a query, not {value!r}")
     return value.rstrip("/")
+
+
+def _sms_error(problem: str) -> ValueError:
+    return SmsConfigError(f"twilio_sms: {problem}")
+
+
+def _number(value: Any, name: str, low: float, high: float) -> float:
+    return number_setting(value, name, low, high, _sms_error)
+
+
+def _http_url(value: str, name: str) -> str:
+    return url_setting(value, name, _sms_error)
 
 
 @dataclass(frozen=True)

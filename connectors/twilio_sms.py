@@ -25,7 +25,6 @@ reaches Rasa.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -39,8 +38,7 @@ from sanic.response import HTTPResponse
 
 from bot.i18n import Catalogs
 from bot.support import load_support_line
-from connectors.identity_vault import METADATA_KEY, IdentityVault, VaultSettings
-from connectors.personal_number import redact
+from connectors.channel_support import phrase_translator, vault_redaction
 from connectors.sms_config import SmsSettings
 from connectors.sms_conversations import ConversationIds
 from connectors.sms_inbound import parse_inbound, parse_status
@@ -76,16 +74,6 @@ def _error(status: int, reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
-def _translator(catalogs: Catalogs) -> Callable[[str, str], str]:
-    available = catalogs.languages()
-
-    def translate(language: str, source: str) -> str:
-        if language not in available:
-            return source
-        return catalogs.translate(language, None, source)
-    return translate
-
-
 def _tracker_language(request: Request) -> Callable[[str], Awaitable[str]]:
     """The conversation's language as the NLG sees it (bot.language), for our own phrases."""
     async def language_of(conversation_id: str) -> str:
@@ -97,22 +85,6 @@ def _tracker_language(request: Request) -> Callable[[str], Awaitable[str]]:
         tracker = await processor.tracker_store.retrieve(conversation_id)
         return default if tracker is None else str(nlg.language_of(tracker))
     return language_of
-
-
-def _vault_redaction() -> Callable[[str], Awaitable[tuple[str, dict[str, Any]]]]:
-    """As the REST channel does: a valid personnummer goes to the identity vault and only its
-    one-time token into the metadata (for identification, issue 4)."""
-    vault: IdentityVault | None = None
-
-    async def redact_text(text: str) -> tuple[str, dict[str, Any]]:
-        nonlocal vault
-        redaction = redact(text)
-        if not redaction.valid:
-            return redaction.text, {}
-        if vault is None:  # made on first use: IDENTITY_VAULT_KEY is needed only then
-            vault = await asyncio.to_thread(IdentityVault, VaultSettings.from_env())
-        return redaction.text, {METADATA_KEY: await vault.put(redaction.valid[-1].digits)}
-    return redact_text
 
 
 class TwilioSmsInput(InputChannel):
@@ -131,7 +103,7 @@ class TwilioSmsInput(InputChannel):
                            "answer 503")
             return
         catalogs = Catalogs()
-        translate = _translator(catalogs)
+        translate = phrase_translator(catalogs)
         self.languages = catalogs.languages()
         self.store = SmsStore(settings.store_path)
         self.ids = ConversationIds(settings.conversation_secret)
@@ -147,7 +119,7 @@ class TwilioSmsInput(InputChannel):
                              max_body_chars=settings.max_body_chars,
                              max_segments=settings.max_segments,
                              choices_ttl=settings.choices_ttl),
-            redact=_vault_redaction())
+            redact=vault_redaction())
         self.notices = NoticeService(self.sender, self.store, self.ids, self.tasks, translate,
                                      settings.max_segments)
 

@@ -41,6 +41,7 @@ from sanic.response import HTTPResponse
 from bot.i18n import Catalogs
 from bot.rendering import for_sms
 from bot.support import load_support_line
+from connectors.channel_support import phrase_translator, vault_redaction
 from connectors.sms_conversations import ConversationIds, normalise_phone
 from connectors.sms_outbound import BackgroundTasks, OutboundSender, TwilioRestTransport
 from connectors.sms_store import SmsStore
@@ -54,7 +55,6 @@ from connectors.twilio_request import (
     require_fields,
     signed_url,
 )
-from connectors.twilio_sms import _translator, _vault_redaction
 from connectors.voice_call import ONE_MOMENT, CallInput, TurnResult, VoiceCallService
 from connectors.voice_config import VoiceSettings, dialable
 from connectors.voice_store import CallState, VoiceStore
@@ -129,7 +129,7 @@ class TwilioVoiceInput(InputChannel):
             return
         zone = ZoneInfo(settings.timezone)
         self.clock = clock or (lambda: dt.datetime.now(zone))
-        self.translate = _translator(Catalogs())
+        self.translate = phrase_translator(Catalogs())
         self.support = load_support_line()
         self.store = VoiceStore(settings.store_path)
         self.ids = CallerIds(settings.conversation_secret)
@@ -143,7 +143,7 @@ class TwilioVoiceInput(InputChannel):
                 SmsStore(settings.sms_store_path),
                 ConversationIds(settings.sms_conversation_secret),
                 settings.url("/webhooks/twilio_sms/status"))
-        self.redact = _vault_redaction()
+        self.redact = vault_redaction()
 
     # ---- Twilio requests ----
     def _signed(self, request: Request, rules: FieldRules) -> FormParams:

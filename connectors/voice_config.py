@@ -14,9 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from connectors.sms_config import E164, TWILIO_API_BASE_URL, expand_env
+from connectors.sms_config import (
+    E164,
+    TWILIO_API_BASE_URL,
+    expand_env,
+    number_setting,
+    url_setting,
+)
 from connectors.twilio_request import DEFAULT_MAX_BODY_BYTES
 
 REQUIRED = ("account_sid", "auth_token", "public_base_url", "conversation_secret")
@@ -31,23 +36,16 @@ class VoiceConfigError(ValueError):
     """The phone channel's configuration cannot be used."""
 
 
+def _voice_error(problem: str) -> ValueError:
+    return VoiceConfigError(f"twilio_voice: {problem}")
+
+
 def _number(value: Any, name: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise VoiceConfigError(f"twilio_voice: {name} must be a number, not {value!r}") \
-            from error
-    if not low <= number <= high:
-        raise VoiceConfigError(f"twilio_voice: {name} must be between {low:g} and {high:g}")
-    return number
+    return number_setting(value, name, low, high, _voice_error)
 
 
 def _http_url(value: str, name: str) -> str:
-    parsed = urlparse(value)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.query:
-        raise VoiceConfigError(
-            f"twilio_voice: {name} must be an http(s) URL without a query, not {value!r}")
-    return value.rstrip("/")
+    return url_setting(value, name, _voice_error)
 
 
 def dialable(phone: str) -> str:

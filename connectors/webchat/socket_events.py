@@ -23,7 +23,7 @@ from rasa.core.channels.channel import UserMessage
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
-from connectors.pnr_redaction import redact_personal_numbers
+from connectors.personal_number import redact
 from connectors.webchat.config import WebChatConfig
 from connectors.webchat.history import HistorySource
 from connectors.webchat.locks import SessionLocks
@@ -160,7 +160,7 @@ class ChatEvents:
             await self._error(sid, ErrorCode.RATE_LIMITED, "too many messages",
                               retry_after=round(decision.retry_after, 1))
             return
-        text = redact_personal_numbers(message.text)
+        text = redact(message.text).text
         metadata: dict[str, Any] = {LANGUAGE_KEY: message.language} if message.language else {}
         metadata.update(connection.identity.message_metadata)
         async with self._locks.hold(session.sender_id):

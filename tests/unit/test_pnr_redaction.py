@@ -1,6 +1,10 @@
 import pytest
 
-from connectors.pnr_redaction import redact_personal_numbers
+from connectors.personal_number import redact
+
+
+def redact_personal_numbers(text: str) -> str:
+    return redact(text).text
 
 
 @pytest.mark.parametrize(("text", "redacted"), [
