@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.error
+import urllib.request
 import uuid
 
 import pytest
@@ -77,3 +80,26 @@ def test_no_personal_number_in_the_tracker_store_or_the_logs(assistant: Assistan
     for log in assistant.logs:
         text = log.read_text(errors="replace")
         assert not pattern.search(text), f"{log.name} contains a personnummer"
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b"{not json", "JSON object"),
+    (b'{"message": "hej"}', "sender"),
+    (b'{"sender": "a", "message": "' + b"x" * 20_001 + b'"}', "longer than"),
+])
+def test_the_rest_channel_refuses_bad_requests(assistant: Assistant, raw: bytes,
+                                               reason: str) -> None:
+    request = urllib.request.Request(f"{assistant.base_url}/webhooks/rest/webhook", data=raw,
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert reason in json.loads(refused.value.read())["error"]
+
+
+def test_a_vault_token_sent_by_the_client_identifies_nobody(assistant: Assistant) -> None:
+    # Only the channel sets pnr_token (it drops a client's): a guessed one leads nowhere.
+    sender = new_sender()
+    assistant.texts(sender, "när kommer mina pengar?")
+    assert assistant.texts(sender, "PNR_REDACTED", {"pnr_token": "guessed-token"}) == [
+        next(iter(expected("utter_personal_number_invalid", "sv")))]
