@@ -186,7 +186,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     if TRACKER_STORE == "postgresql":
         postgres_db = f"e2e_tracker_{os.urandom(4).hex()}"
         _postgres(f"CREATE DATABASE {postgres_db}")
-        endpoints["tracker_store"] = {"type": "SQL", "dialect": "postgresql",
+        endpoints["tracker_store"] = {**endpoints["tracker_store"], "dialect": "postgresql",
                                       "url": "127.0.0.1", "port": 5432, "db": postgres_db,
                                       "username": "postgres"}
     (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
