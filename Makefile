@@ -22,7 +22,7 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
         i18n-extract i18n-update i18n-compile i18n-check bench-train bench-sms bench-voice chat clean \
         webchat browser web-demo \
-        casebackend-test
+        casebackend-test integration audit api-token
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
@@ -71,7 +71,7 @@ i18n-compile: $(MO_FILES)
 
 # ---- the suite ----
 test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e webchat browser \
-      casebackend-test
+      integration casebackend-test
 	@echo "All checks passed."
 
 webchat: setup $(MODEL)
@@ -85,6 +85,19 @@ web-demo: setup $(MODEL)
 
 casebackend-test:
 	$(MAKE) -C casebackend test
+
+# Shared state across replicas, against the machine's Redis (127.0.0.1:6379, or
+# ASSISTANT_TEST_REDIS_URL); every test uses its own key prefix.
+integration: setup
+	$(PY) -m pytest tests/integration -q
+
+# Known vulnerabilities in the pinned dependencies (needs PyPI's JSON API; docs/security.md).
+audit:
+	scripts/audit.sh
+
+# A short-lived token for Rasa's HTTP API (behind JWT; docs/operations.md).
+api-token: $(VENV)/.installed
+	$(PY) scripts/api_token.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

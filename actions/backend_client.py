@@ -31,6 +31,7 @@ from actions.backend_types import (
     payment_from_json,
     profile_from_json,
 )
+from actions.metrics import BackendErrorKind, count_backend_error
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +85,22 @@ class CircuitBreaker:
             self._opened_at = self._clock()
 
 
+def error_kind(error: Exception) -> BackendErrorKind:
+    """How a failed attempt failed, for ``assistant_backend_errors_total``."""
+    if isinstance(error, asyncio.TimeoutError):  # before ClientError: ServerTimeoutError is both
+        return "timeout"
+    if isinstance(error, BackendUnavailableError):
+        return "http_status"
+    return "unavailable"
+
+
 class HttpCaseBackend:
     def __init__(self, settings: BackendSettings,
-                 session: aiohttp.ClientSession | None = None) -> None:
+                 session: aiohttp.ClientSession | None = None,
+                 on_error: Callable[[BackendErrorKind], None] = count_backend_error) -> None:
         self._settings = settings
         self._session = session
+        self._on_error = on_error
         self.breaker = CircuitBreaker(settings.failure_threshold, settings.reset_after)
 
     def _client(self) -> aiohttp.ClientSession:
@@ -114,6 +126,7 @@ class HttpCaseBackend:
                        json: dict[str, Any] | None = None,
                        params: dict[str, str] | None = None) -> Any:
         if not self.breaker.allow():
+            self._on_error("circuit_open")
             raise BackendUnavailableError("circuit open")
         last_error: Exception | None = None
         for attempt in range(self._settings.retries + 1):
@@ -128,6 +141,7 @@ class HttpCaseBackend:
                     return self._result(response.status, body)
             except (aiohttp.ClientError, asyncio.TimeoutError, BackendUnavailableError) as error:
                 last_error = error
+                self._on_error(error_kind(error))
                 logger.warning("case backend %s %s failed (attempt %d): %s", method,
                                path.split("/")[2] if path.count("/") > 1 else path,
                                attempt + 1, type(error).__name__)

@@ -21,10 +21,21 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.formatting import MissingValueError, fill_placeholders
 from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Catalogs, format_locale
 from bot.language import conversation_language
+from bot.metrics import ConversationMetrics
 from bot.rendering import ChannelKind, channel_kind, render_for_channel
 from bot.support import SupportLine, load_support_line
 
 logger = logging.getLogger(__name__)
+
+# Key of a voice message's ``{"intent": ..., "language": ...}`` (see turn_facts).
+TURN_FACTS_KEY = "turn_facts"
+
+
+def turn_facts(tracker: DialogueStateTracker, language: str) -> dict[str, str | None]:
+    """The turn's intent and the language its answer is in: nothing personal."""
+    intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message \
+        else None
+    return {"intent": intent, "language": language}
 
 
 class ResponseRenderer:
@@ -86,6 +97,8 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
             raise ValueError(f"default_language {self.default_language!r} has no catalog; "
                              f"available: {sorted(self.languages)}")
         self.renderer = ResponseRenderer(self.catalogs, load_support_line())
+        # Fallback turns and support-line offers, counted where every answer passes.
+        self.metrics = ConversationMetrics()
 
     def language_of(self, tracker: DialogueStateTracker) -> str:
         events = (event.as_dict() for event in tracker.events)
@@ -98,6 +111,12 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
         variation = self._random_response_for(utter_action, kind.value, filled_slots)
         if variation is None:
             return None
+        self.metrics.on_response(utter_action, tracker)
         language = self.language_of(tracker)
         values = {**filled_slots, **kwargs}
-        return self.renderer.render(utter_action, variation, language, kind, values)
+        message = self.renderer.render(utter_action, variation, language, kind, values)
+        if kind is ChannelKind.VOICE:
+            # The phone channel steers the call by what the turn did; carried on the message
+            # so it need not read the whole tracker back after every turn.
+            message[TURN_FACTS_KEY] = turn_facts(tracker, language)
+        return message

@@ -8,23 +8,29 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.i18n import Catalogs
-from connectors.identity_vault import METADATA_KEY, IdentityVault, VaultSettings
+from connectors.identity_vault import METADATA_KEY, Vault, VaultSettings, open_vault
 from connectors.personal_number import redact
+from connectors.shared_state import RedisHandle, SharedState
 
 Redactor = Callable[[str], Awaitable[tuple[str, dict[str, Any]]]]
 
 
-def vault_redaction(vault: IdentityVault | None = None) -> Redactor:
+def vault_redaction(vault: Vault | None = None, shared: SharedState | None = None) -> Redactor:
     """The text with every personnummer replaced; a valid one goes to the identity vault and
-    only its one-time token into the metadata (``pnr_token``, for identification)."""
-    holder: dict[str, IdentityVault] = {"vault": vault} if vault is not None else {}
+    only its one-time token into the metadata (``pnr_token``, for identification). The vault
+    is the SQLite file, or Redis with ``ASSISTANT_REDIS_URL`` (connectors/shared_state.py;
+    ``shared`` overrides the environment)."""
+    holder: dict[str, Vault] = {"vault": vault} if vault is not None else {}
 
     async def redact_text(text: str) -> tuple[str, dict[str, Any]]:
         redaction = redact(text)
         if not redaction.valid:
             return redaction.text, {}
         if "vault" not in holder:  # made on first use: IDENTITY_VAULT_KEY is needed only then
-            holder["vault"] = await asyncio.to_thread(IdentityVault, VaultSettings.from_env())
+            settings = shared or SharedState.from_env()
+            handle = RedisHandle(settings) if settings.enabled else None
+            holder["vault"] = await asyncio.to_thread(open_vault, VaultSettings.from_env(),
+                                                      handle)
         token = await holder["vault"].put(redaction.valid[-1].digits)
         return redaction.text, {METADATA_KEY: token}
     return redact_text

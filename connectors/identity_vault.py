@@ -5,7 +5,9 @@ random one-time token, which travels in the message metadata (opaque: nothing pe
 the tracker). The action takes it out once; it is gone after that or after its time to live
 (default 5 minutes). Entries are encrypted (Fernet, key from configuration) so the file holds
 no readable personnummer either. One SQLite file serves the embedded default; the channel and
-the action server share it.
+the action server share it. With ``ASSISTANT_REDIS_URL`` (connectors/shared_state.py) the
+entries are in Redis instead, so a number put by one Rasa replica is taken by any action
+server: still encrypted, expiring by Redis TTL, taken once with GETDEL.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
+
+from connectors.shared_state import RedisHandle
 
 DEFAULT_TTL_SECONDS = 300.0
 METADATA_KEY = "pnr_token"
@@ -41,6 +46,16 @@ class VaultSettings:
         return cls(Path(environ.get("IDENTITY_VAULT_PATH", "var/identity-vault.db")),
                    key.encode(), float(environ.get("IDENTITY_VAULT_TTL_SECONDS",
                                                    DEFAULT_TTL_SECONDS)))
+
+
+class Vault(Protocol):
+    async def put(self, value: str, token: str | None = None) -> str:
+        """Keeps ``value`` under ``token`` (a new random one if None); returns the token."""
+
+    async def take(self, token: str, keep: bool = False) -> str | None:
+        """The value, once (unless ``keep``); None if unknown, expired or tampered with."""
+
+    async def forget(self, token: str) -> None: ...
 
 
 class IdentityVault:
@@ -91,3 +106,43 @@ class IdentityVault:
 
     async def forget(self, token: str) -> None:
         await asyncio.to_thread(self.take_now, token, False)
+
+
+class RedisIdentityVault:
+    """The vault in Redis: the Fernet token under ``<prefix>vault:<token>`` with a TTL."""
+
+    def __init__(self, settings: VaultSettings, handle: RedisHandle) -> None:
+        self._fernet = Fernet(settings.key)
+        self._ttl_ms = max(1, int(settings.ttl_seconds * 1000))
+        self._handle = handle
+
+    def _key(self, token: str) -> str:
+        return self._handle.key("vault", token)
+
+    async def put(self, value: str, token: str | None = None) -> str:
+        token = token or secrets.token_urlsafe(24)
+        secret = self._fernet.encrypt(value.encode()).decode("ascii")
+        await self._handle.client().set(self._key(token), secret, px=self._ttl_ms)
+        return token
+
+    async def take(self, token: str, keep: bool = False) -> str | None:
+        client = self._handle.client()
+        secret = await (client.get(self._key(token)) if keep
+                        else client.getdel(self._key(token)))
+        if not isinstance(secret, str):
+            return None
+        try:
+            return self._fernet.decrypt(secret.encode("ascii")).decode()
+        except InvalidToken:
+            return None
+
+    async def forget(self, token: str) -> None:
+        await self._handle.client().delete(self._key(token))
+
+
+def open_vault(settings: VaultSettings, handle: RedisHandle | None = None) -> Vault:
+    """Redis when a handle is given (shared state), else the SQLite file (blocking: creates
+    its table; call it off the event loop)."""
+    if handle is not None:
+        return RedisIdentityVault(settings, handle)
+    return IdentityVault(settings)

@@ -4,6 +4,10 @@ Same request and response as Rasa's own ``rest`` channel, so `make chat`, curl a
 unchanged, but the text is redacted before Rasa sees it: a valid personnummer goes to the
 identity vault and its one-time token into the metadata (``pnr_token``). Malformed requests
 get a 400 with a reason and reach nothing.
+
+An optional ``message_id`` (the client's, unique per message: a UUID) makes retries safe: the
+same message sent again with the same id is answered with the replies it got the first time
+instead of being processed twice (connectors/rest_once.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from sanic.response import HTTPResponse
 
 from connectors.channel_support import vault_redaction
 from connectors.identity_vault import METADATA_KEY, IdentityVault
+from connectors.rest_once import MAX_MESSAGE_ID_CHARS, handle_once
+from connectors.turn_metrics import measured
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +51,7 @@ class RedactingRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("redacting_rest", __name__)
+        on_new_message = measured(self.name(), on_new_message)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -65,8 +72,16 @@ class RedactingRestInput(InputChannel):
             text, vault_metadata = await self._redact(text)
             metadata.update(vault_metadata)
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, str(body["sender"]),
-                                             input_channel=self.name(), metadata=metadata))
+            message_id = body.get("message_id")
+            message = UserMessage(text, collector, str(body["sender"]),
+                                  input_channel=self.name(), metadata=metadata,
+                                  message_id=message_id)
+            agent = getattr(request.app.ctx, "agent", None)
+            if message_id is None or agent is None or not agent.is_ready():
+                await on_new_message(message)
+            else:  # a retry of a message already handled gets the same answer again
+                await handle_once(agent, message,
+                                  measured(self.name(), agent.processor.handle_message))
             return response.json(collector.messages)
 
         return webhook
@@ -84,4 +99,9 @@ class RedactingRestInput(InputChannel):
             return f"message is longer than {self._max_chars} characters"
         if body.get("metadata") is not None and not isinstance(body.get("metadata"), dict):
             return "metadata must be an object"
+        message_id = body.get("message_id")
+        if message_id is not None and (not isinstance(message_id, str) or not message_id
+                                       or len(message_id) > MAX_MESSAGE_ID_CHARS):
+            return (f"message_id must be a non-empty string of at most "
+                    f"{MAX_MESSAGE_ID_CHARS} characters")
         return None

@@ -26,7 +26,7 @@ from bot.i18n import N_
 from connectors.sms_config import E164
 from connectors.sms_conversations import ConversationIds
 from connectors.sms_outbound import BackgroundTasks, OutboundSender
-from connectors.sms_store import SmsStore
+from connectors.sms_store import SmsState
 from connectors.sms_text import shape_phrase
 from connectors.twilio_request import RequestRejectedError
 
@@ -104,7 +104,7 @@ def notice_text(request: NoticeRequest, translate: Translate, max_segments: int)
 
 
 class NoticeService:
-    def __init__(self, sender: OutboundSender, store: SmsStore, ids: ConversationIds,
+    def __init__(self, sender: OutboundSender, store: SmsState, ids: ConversationIds,
                  tasks: BackgroundTasks, translate: Translate, max_segments: int) -> None:
         self._sender = sender
         self._store = store

@@ -20,7 +20,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from connectors.sms_conversations import ConversationIds
-from connectors.sms_store import SmsStore
+from connectors.sms_store import SmsState
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class OutboundSender:
-    def __init__(self, transport: SmsTransport, store: SmsStore, ids: ConversationIds,
+    def __init__(self, transport: SmsTransport, store: SmsState, ids: ConversationIds,
                  status_callback_url: str, attempts: int = 4, backoff: float = 0.5,
                  sleep: Sleep = asyncio.sleep) -> None:
         self._transport = transport

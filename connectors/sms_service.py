@@ -18,11 +18,12 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.i18n import N_
 from connectors.personal_number import redact
+from connectors.shared_state import KeyLocks
 from connectors.sms_conversations import ConversationIds, ConversationLocks
 from connectors.sms_inbound import InboundSms
 from connectors.sms_keywords import REPLIES, Keyword, KeywordKind, choice_number, keyword_of
 from connectors.sms_outbound import BackgroundTasks, OutboundSender
-from connectors.sms_store import Choice, SmsStore, TurnStart
+from connectors.sms_store import Choice, SmsState, TurnStart
 from connectors.sms_text import READ_MORE, compose_reply, shape_phrase
 
 logger = logging.getLogger(__name__)
@@ -78,9 +79,10 @@ def resolve_choice(text: str, choices: Sequence[Choice]) -> str:
 
 
 class SmsConversationService:
-    def __init__(self, *, store: SmsStore, ids: ConversationIds, sender: OutboundSender,
+    def __init__(self, *, store: SmsState, ids: ConversationIds, sender: OutboundSender,
                  tasks: BackgroundTasks, translate: Translate, support_phone: str,
-                 limits: SmsLimits, redact: Redact = remove_personal_numbers) -> None:
+                 limits: SmsLimits, redact: Redact = remove_personal_numbers,
+                 locks: KeyLocks | None = None) -> None:
         self._store = store
         self._ids = ids
         self._sender = sender
@@ -89,7 +91,8 @@ class SmsConversationService:
         self._support_phone = support_phone
         self._limits = limits
         self._redact = redact
-        self._locks = ConversationLocks()
+        # One turn at a time per sender: in this process, or across replicas (RedisLocks).
+        self._locks: KeyLocks = locks or ConversationLocks()
 
     async def receive(self, inbound: InboundSms, on_new_message: OnNewMessage,
                       metadata: Mapping[str, Any], language_of: LanguageOf) -> list[str]:

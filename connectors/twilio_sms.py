@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 from bot.i18n import Catalogs
 from bot.support import load_support_line
 from connectors.channel_support import phrase_translator, vault_redaction
+from connectors.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.sms_config import SmsSettings
 from connectors.sms_conversations import ConversationIds
 from connectors.sms_inbound import parse_inbound, parse_status
@@ -50,7 +51,8 @@ from connectors.sms_outbound import (
     TwilioRestTransport,
 )
 from connectors.sms_service import CHANNEL_NAME, SmsConversationService, SmsLimits
-from connectors.sms_store import SmsStore
+from connectors.sms_store import open_sms_store
+from connectors.turn_metrics import measured
 from connectors.twilio_request import (
     SIGNATURE_HEADER,
     TWIML_CONTENT_TYPE,
@@ -94,10 +96,15 @@ class TwilioSmsInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioSmsInput:
-        return cls(SmsSettings.from_credentials(credentials))
+        return cls(SmsSettings.from_credentials(credentials), shared=SharedState.from_env())
 
-    def __init__(self, settings: SmsSettings, transport: SmsTransport | None = None) -> None:
+    def __init__(self, settings: SmsSettings, transport: SmsTransport | None = None,
+                 shared: SharedState | None = None) -> None:
         self.settings = settings
+        # Several replicas: MessageSids, opt-outs, choices, notices and per-sender order in
+        # Redis (ASSISTANT_REDIS_URL); otherwise the SQLite file and in-process locks.
+        shared = shared or SharedState()
+        self.handle = RedisHandle(shared) if shared.enabled else None
         if not settings.enabled:
             logger.warning("twilio_sms: not configured (TWILIO_* unset); its webhooks "
                            "answer 503")
@@ -105,7 +112,7 @@ class TwilioSmsInput(InputChannel):
         catalogs = Catalogs()
         translate = phrase_translator(catalogs)
         self.languages = catalogs.languages()
-        self.store = SmsStore(settings.store_path)
+        self.store = open_sms_store(settings.store_path, self.handle)
         self.ids = ConversationIds(settings.conversation_secret)
         self.tasks = BackgroundTasks()
         self.sender = OutboundSender(
@@ -119,7 +126,8 @@ class TwilioSmsInput(InputChannel):
                              max_body_chars=settings.max_body_chars,
                              max_segments=settings.max_segments,
                              choices_ttl=settings.choices_ttl),
-            redact=vault_redaction())
+            redact=vault_redaction(shared=shared),
+            locks=RedisLocks(self.handle, "sms") if self.handle else None)
         self.notices = NoticeService(self.sender, self.store, self.ids, self.tasks, translate,
                                      settings.max_segments)
 
@@ -140,6 +148,7 @@ class TwilioSmsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint(f"{CHANNEL_NAME}_webhook", __name__)
         settings = self.settings
+        on_new_message = measured(CHANNEL_NAME, on_new_message)
 
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok" if settings.enabled else "not configured"})
@@ -189,6 +198,8 @@ class TwilioSmsInput(InputChannel):
                 await self.tasks.drain(SHUTDOWN_DRAIN_SECONDS)
                 await self.sender.close()
                 await self.store.close()
+                if self.handle is not None:
+                    await self.handle.close()
 
         blueprint.add_route(health, "/", methods=["GET"])
         blueprint.add_route(webhook, "/webhook", methods=["POST"])

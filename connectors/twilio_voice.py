@@ -39,12 +39,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.i18n import Catalogs
+from bot.nlg import TURN_FACTS_KEY
 from bot.rendering import for_sms
 from bot.support import load_support_line
 from connectors.channel_support import phrase_translator, vault_redaction
+from connectors.shared_state import RedisHandle, SharedState
 from connectors.sms_conversations import ConversationIds, normalise_phone
 from connectors.sms_outbound import BackgroundTasks, OutboundSender, TwilioRestTransport
-from connectors.sms_store import SmsStore
+from connectors.sms_store import open_sms_store
+from connectors.turn_metrics import measured
 from connectors.twilio_request import (
     SIGNATURE_HEADER,
     TWIML_CONTENT_TYPE,
@@ -57,7 +60,7 @@ from connectors.twilio_request import (
 )
 from connectors.voice_call import ONE_MOMENT, CallInput, TurnResult, VoiceCallService
 from connectors.voice_config import VoiceSettings, dialable
-from connectors.voice_store import CallState, VoiceStore
+from connectors.voice_store import CallState, CallStore, open_voice_store
 from connectors.voice_twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ STATUS_FIELDS = FieldRules(("CallSid", "AccountSid", "CallStatus"))
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 STATUS_STEP = -1
 MAX_STEP = 10_000
+# How often a replica that did not start a step looks for its answer in the store.
+STEP_POLL_SECONDS = 0.05
 
 
 class VoiceCollector(CollectingOutputChannel):
@@ -103,6 +108,16 @@ class CallerIds:
         return self._digest("rate", normalise_phone(caller))[:32]
 
 
+def _facts_from_messages(messages: list[dict[str, Any]]) -> tuple[str | None, str] | None:
+    """The turn's intent and language as the NLG recorded them on its messages."""
+    for message in reversed(messages):
+        facts = message.get(TURN_FACTS_KEY)
+        if isinstance(facts, dict) and isinstance(facts.get("language"), str):
+            intent = facts.get("intent")
+            return (intent if isinstance(intent, str) else None), facts["language"]
+    return None
+
+
 def _step_of(request: Request) -> int:
     raw = request.args.get("step", "")
     if not raw.isdigit() or not 0 < int(raw) <= MAX_STEP:
@@ -117,12 +132,17 @@ class TwilioVoiceInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioVoiceInput:
-        return cls(VoiceSettings.from_credentials(credentials))
+        return cls(VoiceSettings.from_credentials(credentials), shared=SharedState.from_env())
 
     def __init__(self, settings: VoiceSettings,
                  clock: Callable[[], dt.datetime] | None = None,
-                 sender: OutboundSender | None = None) -> None:
+                 sender: OutboundSender | None = None,
+                 shared: SharedState | None = None) -> None:
         self.settings = settings
+        # Several replicas: call state and step answers in Redis (ASSISTANT_REDIS_URL), so
+        # any replica can answer a call's next, retried or redirected request.
+        shared = shared or SharedState()
+        self.handle = RedisHandle(shared) if shared.enabled else None
         if not settings.enabled:
             logger.warning("twilio_voice: not configured (TWILIO_* unset); its webhooks "
                            "answer 503")
@@ -131,7 +151,7 @@ class TwilioVoiceInput(InputChannel):
         self.clock = clock or (lambda: dt.datetime.now(zone))
         self.translate = phrase_translator(Catalogs())
         self.support = load_support_line()
-        self.store = VoiceStore(settings.store_path)
+        self.store: CallStore = open_voice_store(settings.store_path, self.handle)
         self.ids = CallerIds(settings.conversation_secret)
         self.tasks = BackgroundTasks()
         self.pending: dict[tuple[str, int], asyncio.Task[str]] = {}
@@ -140,10 +160,10 @@ class TwilioVoiceInput(InputChannel):
             self.sender = OutboundSender(
                 TwilioRestTransport(settings.account_sid, settings.auth_token,
                                     settings.sms_from_number, settings.api_base_url),
-                SmsStore(settings.sms_store_path),
+                open_sms_store(settings.sms_store_path, self.handle),
                 ConversationIds(settings.sms_conversation_secret),
                 settings.url("/webhooks/twilio_sms/status"))
-        self.redact = vault_redaction()
+        self.redact = vault_redaction(shared=shared)
 
     # ---- Twilio requests ----
     def _signed(self, request: Request, rules: FieldRules) -> FormParams:
@@ -178,7 +198,12 @@ class TwilioVoiceInput(InputChannel):
             texts = [str(m["text"]) for m in collector.messages if m.get("text")]
             buttons = [str(b.get("payload", "")) for m in collector.messages
                        for b in m.get("buttons") or []]
-            return await self._turn_facts(request, conversation_id, texts, buttons)
+            facts = _facts_from_messages(collector.messages)
+            if facts is None:  # no message came from our NLG: ask the tracker store
+                return await self._turn_facts(request, conversation_id, texts, buttons)
+            intent, language = facts
+            utters = [str(m.get("utter_action", "")) for m in collector.messages]
+            return TurnResult(texts, buttons, intent, utters, language)
 
         async def send_sms(phone: str, body: str) -> bool:
             if self.sender is None:
@@ -195,7 +220,8 @@ class TwilioVoiceInput(InputChannel):
     @staticmethod
     async def _turn_facts(request: Request, conversation_id: str, texts: list[str],
                           buttons: list[str]) -> TurnResult:
-        """What the turn did, from the tracker: intent, responses uttered, language."""
+        """What the turn did, read back from the tracker store (slow: only when no message
+        carried the NLG's turn facts)."""
         processor: Any = getattr(getattr(request.app.ctx, "agent", None), "processor", None)
         if processor is None:
             return TurnResult(texts, buttons)
@@ -250,16 +276,33 @@ class TwilioVoiceInput(InputChannel):
         await self.store.finish_step(call.call_sid, step, twiml)
         return twiml
 
+    def _one_moment(self, key: tuple[str, int], language: str) -> str:
+        logger.info("voice %s step %d: not ready, one moment", *key)
+        return self._twiml(VoiceReply((self.translate(language, ONE_MOMENT),),
+                                      Ending.REDIRECT), language, key[1])
+
     async def _wait(self, key: tuple[str, int], language: str) -> str:
         task = self.pending.get(key)
         if task is None:
-            raise RequestRejectedError(404, "no such call step")
+            return await self._wait_elsewhere(key, language)
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.settings.answer_timeout)
         except asyncio.TimeoutError:
-            logger.info("voice %s step %d: not ready, one moment", *key)
-            return self._twiml(VoiceReply((self.translate(language, ONE_MOMENT),),
-                                          Ending.REDIRECT), language, key[1])
+            return self._one_moment(key, language)
+
+    async def _wait_elsewhere(self, key: tuple[str, int], language: str) -> str:
+        """The step is processed by another replica: its answer will be in the store."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.answer_timeout
+        while True:
+            answer = await self.store.answer(*key)
+            if answer.twiml is not None:
+                return answer.twiml
+            if not answer.known:  # never begun, or its process died before answering
+                raise RequestRejectedError(404, "no such call step")
+            if loop.time() >= deadline:
+                return self._one_moment(key, language)
+            await asyncio.sleep(STEP_POLL_SECONDS)
 
     async def _step(self, request: Request, on_new_message: Callable[[UserMessage],
                     Awaitable[Any]], kind: str) -> str:
@@ -271,10 +314,12 @@ class TwilioVoiceInput(InputChannel):
         state = await self.store.load(call.call_sid)
         language = state.language if state else "sv"
         if kind == "collect":
-            start = await self.store.begin_step(call.call_sid, step)
-            if start.first:
+            # Maybe on another replica than the one processing the step: then it waits for
+            # the stored answer (_wait_elsewhere).
+            answer = await self.store.answer(call.call_sid, step)
+            if not answer.known:
                 raise RequestRejectedError(404, "no such call step")
-            return start.twiml or await self._wait(key, language)
+            return answer.twiml or await self._wait(key, language)
         if kind == "gather" and state is None:
             raise RequestRejectedError(404, "unknown call")
         start = await self.store.begin_step(call.call_sid, step)
@@ -290,6 +335,7 @@ class TwilioVoiceInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint(f"{CHANNEL_NAME}_webhook", __name__)
         settings = self.settings
+        on_new_message = measured(CHANNEL_NAME, on_new_message)
 
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok" if settings.enabled else "not configured"})
@@ -332,6 +378,8 @@ class TwilioVoiceInput(InputChannel):
                 await self.tasks.drain(10.0)
                 if self.sender is not None:
                     await self.sender.close()
+                if self.handle is not None:
+                    await self.handle.close()
 
         blueprint.add_route(health, "/", methods=["GET"])
         for kind in ("incoming", "gather", "collect"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.i18n import N_
+from bot.metrics import VOICE_OFFER_PERSON, VOICE_TRANSFER, VOICE_TRANSFER_CLOSED, count_handoff
 from bot.support import SupportLine
 from connectors.voice_store import CallState
 from connectors.voice_twiml import Ending, VoiceReply
@@ -190,6 +191,7 @@ class VoiceCallService:
                               Ending.GATHER)
         if state.misses == self._max_reprompts + 1:
             state.mode = "offer_person"
+            count_handoff(VOICE_OFFER_PERSON)
             return VoiceReply((self.phrase(state.language, OFFER_PERSON),))
         state.mode = "closed"
         return VoiceReply((self.phrase(state.language, GOODBYE),), Ending.HANGUP)
@@ -197,8 +199,10 @@ class VoiceCallService:
     def _transfer(self, state: CallState) -> VoiceReply:
         state.mode = "closed"
         if self._support.is_open(self._clock()):
+            count_handoff(VOICE_TRANSFER)
             return VoiceReply((self.phrase(state.language, TRANSFERRING),), Ending.DIAL,
                               self._transfer_number)
+        count_handoff(VOICE_TRANSFER_CLOSED)
         locale = "en_GB" if state.language == "en" else "sv_SE"
         hours = self._support.describe_hours(locale)
         return VoiceReply((self.phrase(state.language, CLOSED, hours=hours),), Ending.HANGUP)

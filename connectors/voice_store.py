@@ -3,6 +3,11 @@
 Twilio posts once per call step (the Gather's action carries ``step=N``); a retried request
 for the same CallSid and step gets the stored answer back and is not processed again. No
 phone number is stored: calls are keyed by CallSid, conversations by an opaque id.
+
+``VoiceStore`` keeps it in a SQLite file (the embedded default); ``RedisVoiceStore`` in Redis
+(``ASSISTANT_REDIS_URL``), so that Twilio's next request for a call, or a retried or
+redirected one, may reach any replica: a replica that did not start a step waits for the
+step's answer to appear in the store.
 """
 
 from __future__ import annotations
@@ -11,8 +16,17 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+from connectors.shared_state import RedisHandle
+
+# A step still without an answer this long after it began was abandoned (its process died).
+ABANDONED_STEP_SECONDS = 60.0
+# How long a call's state and answers are kept in Redis (calls are far shorter).
+CALL_RETENTION_SECONDS = 6 * 3600
 
 
 @dataclass
@@ -35,11 +49,32 @@ class StepStart:
     twiml: str | None  # a repeated step's stored answer (None while it is still processed)
 
 
+@dataclass(frozen=True)
+class StepAnswer:
+    known: bool        # the step was begun (and not abandoned)
+    twiml: str | None  # its answer, once there is one
+
+
+class CallStore(Protocol):
+    async def begin_step(self, call_sid: str, step: int) -> StepStart:
+        """Claims the step: ``first`` for the one request that processes it."""
+
+    async def finish_step(self, call_sid: str, step: int, twiml: str) -> None: ...
+
+    async def answer(self, call_sid: str, step: int) -> StepAnswer: ...
+
+    async def load(self, call_sid: str) -> CallState | None: ...
+
+    async def save(self, call_sid: str, state: CallState) -> None: ...
+
+
 class VoiceStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # kept by the file
             db.execute("create table if not exists calls (call_sid text primary key, "
                        "state text not null, updated real not null)")
             db.execute("create table if not exists steps (call_sid text not null, "
@@ -47,12 +82,15 @@ class VoiceStore:
                        "primary key (call_sid, step))")
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._path, timeout=5, isolation_level=None)
+        connection = sqlite3.connect(self._path, timeout=5, isolation_level=None)
+        # A call step's writes need not wait for the disk: a process crash loses nothing.
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
 
     def _begin(self, call_sid: str, step: int) -> StepStart:
         with self._connect() as db:
             cursor = db.execute("insert or ignore into steps values (?, ?, null, ?)",
-                                (call_sid, step, time.time()))
+                                (call_sid, step, self._clock()))
             if cursor.rowcount == 1:
                 return StepStart(True, None)
             row = db.execute("select twiml from steps where call_sid = ? and step = ?",
@@ -64,6 +102,16 @@ class VoiceStore:
             db.execute("update steps set twiml = ? where call_sid = ? and step = ?",
                        (twiml, call_sid, step))
 
+    def _answer(self, call_sid: str, step: int) -> StepAnswer:
+        with self._connect() as db:
+            row = db.execute("select twiml, created from steps where call_sid = ? and step = ?",
+                             (call_sid, step)).fetchone()
+        if row is None:
+            return StepAnswer(False, None)
+        if row[0] is None and self._clock() - float(row[1]) > ABANDONED_STEP_SECONDS:
+            return StepAnswer(False, None)
+        return StepAnswer(True, row[0])
+
     def _load(self, call_sid: str) -> CallState | None:
         with self._connect() as db:
             row = db.execute("select state from calls where call_sid = ?",
@@ -73,7 +121,7 @@ class VoiceStore:
     def _save(self, call_sid: str, state: CallState) -> None:
         with self._connect() as db:
             db.execute("insert or replace into calls values (?, ?, ?)",
-                       (call_sid, json.dumps(asdict(state)), time.time()))
+                       (call_sid, json.dumps(asdict(state)), self._clock()))
 
     async def begin_step(self, call_sid: str, step: int) -> StepStart:
         return await asyncio.to_thread(self._begin, call_sid, step)
@@ -81,8 +129,61 @@ class VoiceStore:
     async def finish_step(self, call_sid: str, step: int, twiml: str) -> None:
         await asyncio.to_thread(self._finish, call_sid, step, twiml)
 
+    async def answer(self, call_sid: str, step: int) -> StepAnswer:
+        return await asyncio.to_thread(self._answer, call_sid, step)
+
     async def load(self, call_sid: str) -> CallState | None:
         return await asyncio.to_thread(self._load, call_sid)
 
     async def save(self, call_sid: str, state: CallState) -> None:
         await asyncio.to_thread(self._save, call_sid, state)
+
+
+_PENDING = ""  # a step's value while it is processed; an answer is never empty TwiML
+
+
+class RedisVoiceStore:
+    """Steps as ``<prefix>voice:step:<CallSid>:<N>`` (empty while processed: that marker
+    lives ``ABANDONED_STEP_SECONDS``, so a step whose process died is forgotten), call state
+    as JSON under ``voice:call:<CallSid>``."""
+
+    def __init__(self, handle: RedisHandle,
+                 retention_seconds: float = CALL_RETENTION_SECONDS,
+                 abandoned_seconds: float = ABANDONED_STEP_SECONDS) -> None:
+        self._handle = handle
+        self._retention_ms = int(retention_seconds * 1000)
+        self._abandoned_ms = int(abandoned_seconds * 1000)
+
+    def _step(self, call_sid: str, step: int) -> str:
+        return self._handle.key("voice", "step", call_sid, str(step))
+
+    async def begin_step(self, call_sid: str, step: int) -> StepStart:
+        client = self._handle.client()
+        key = self._step(call_sid, step)
+        if await client.set(key, _PENDING, nx=True, px=self._abandoned_ms):
+            return StepStart(True, None)
+        twiml = await client.get(key)
+        return StepStart(False, twiml or None)
+
+    async def finish_step(self, call_sid: str, step: int, twiml: str) -> None:
+        await self._handle.client().set(self._step(call_sid, step), twiml,
+                                        px=self._retention_ms)
+
+    async def answer(self, call_sid: str, step: int) -> StepAnswer:
+        twiml = await self._handle.client().get(self._step(call_sid, step))
+        return StepAnswer(twiml is not None, twiml or None)
+
+    async def load(self, call_sid: str) -> CallState | None:
+        raw = await self._handle.client().get(self._handle.key("voice", "call", call_sid))
+        return None if raw is None else CallState(**json.loads(raw))
+
+    async def save(self, call_sid: str, state: CallState) -> None:
+        await self._handle.client().set(self._handle.key("voice", "call", call_sid),
+                                        json.dumps(asdict(state)), px=self._retention_ms)
+
+
+def open_voice_store(path: Path, handle: RedisHandle | None = None) -> CallStore:
+    """Redis with a handle (shared state), else the SQLite file (blocking: makes its tables)."""
+    if handle is not None:
+        return RedisVoiceStore(handle)
+    return VoiceStore(path)

@@ -2,8 +2,11 @@
 
 Used by `make run`. The case backend gets the demo data (idempotent) in var/casebackend.db;
 the service token shared by backend and action server is made once and kept in
-var/service-token. Ports and interface come from the environment (RASA_PORT, ACTIONS_PORT,
-CASEBACKEND_PORT, BIND_HOST); the defaults serve loopback only.
+var/service-token, the secret that signs Rasa's HTTP API tokens in var/rasa-jwt-secret
+(RASA_JWT_SECRET overrides it). Ports and interface come from the environment (RASA_PORT,
+ACTIONS_PORT, CASEBACKEND_PORT, BIND_HOST); the defaults serve loopback only. Rasa starts
+through scripts/rasa_server.py (API behind JWT, no debug mode), the action server as
+`python -m actions.server` (readiness, metrics, JSON logs); docs/operations.md.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
 TOKEN_FILE = ROOT / "var" / "service-token"
 VAULT_KEY_FILE = ROOT / "var" / "vault-key"
+JWT_SECRET_FILE = ROOT / "var" / "rasa-jwt-secret"
 
 
 def _secret(variable: str, path: Path, make: Callable[[], str]) -> str:
@@ -46,6 +49,10 @@ def vault_key() -> str:
                    lambda: Fernet.generate_key().decode())
 
 
+def rasa_jwt_secret() -> str:
+    return _secret("RASA_JWT_SECRET", JWT_SECRET_FILE, lambda: secrets.token_urlsafe(48))
+
+
 def main() -> int:
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     rasa_port = os.environ.get("RASA_PORT", "5005")
@@ -66,12 +73,13 @@ def main() -> int:
     processes = [
         subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"], cwd=ROOT / "casebackend",
                          env=env),
-        subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+        subprocess.Popen([sys.executable, "-m", "actions.server", "--host", "127.0.0.1",
                           "--port", actions_port], cwd=ROOT, env=env),
-        subprocess.Popen([str(BIN / "rasa"), "run", "--model", "models/current.tar.gz",
-                          "--endpoints", "bot/endpoints.yml", "--credentials",
-                          "bot/credentials.yml", "--interface", host, "--port", rasa_port,
-                          "--enable-api", "--cors", "*"], cwd=ROOT, env=env),
+        subprocess.Popen([sys.executable, "scripts/rasa_server.py", "--model",
+                          "models/current.tar.gz", "--endpoints", "bot/endpoints.yml",
+                          "--credentials", "bot/credentials.yml", "--interface", host,
+                          "--port", rasa_port], cwd=ROOT,
+                         env={**env, "RASA_JWT_SECRET": rasa_jwt_secret()}),
     ]
 
     def stop(*_: object) -> None:

@@ -4,6 +4,12 @@ Speaks Rasa's socket.io protocol on ``socketio_path`` (python-socketio, Sanic mo
 serves the widget, its settings and the demo page under /webhooks/webchat/. The pieces are
 made here from the configuration and injected: the authenticator (anonymous only, or the
 test login), the signed session ids, the rate limiter and the history from the tracker store.
+
+With ``ASSISTANT_REDIS_URL`` set (connectors/shared_state.py) several replicas serve one
+chat: socket.io emits go through Redis (python-socketio's ``AsyncRedisManager``), so a reply
+to a session's room reaches its tabs on every replica, and the session locks and rate limits
+are kept in Redis. Each socket stays on the replica it connected to; the widget uses
+WebSocket only, so it needs no sticky sessions (long-polling clients do: docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -16,13 +22,15 @@ from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.i18n import Catalogs
+from connectors.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.demo_tokens import DemoTokenMinter, add_demo_token_route
 from connectors.webchat.history import HistorySource, TrackerHistory
 from connectors.webchat.origins import OriginPolicy
+from connectors.webchat.ratelimit import Limiter, RateLimiter, RedisRateLimiter
 from connectors.webchat.session_token import SessionTokenAuthenticator, SessionTokenSettings
 from connectors.webchat.sessions import AnonymousOnly, SessionAuthenticator, SessionIds
 from connectors.webchat.socket_events import CHANNEL_NAME, ChatEvents, OnNewMessage
@@ -90,14 +98,17 @@ class WebChatInput(InputChannel):
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> WebChatInput:
         config = parse_config(credentials)
         minter = DemoTokenMinter.from_env() if config.test_login else None
-        return cls(config, make_authenticator(config, minter), minter=minter)
+        return cls(config, make_authenticator(config, minter), minter=minter,
+                   shared=SharedState.from_env())
 
     def __init__(self, config: WebChatConfig,
                  authenticator: SessionAuthenticator | None = None,
                  history: HistorySource | None = None,
                  catalogs: Catalogs | None = None,
-                 minter: DemoTokenMinter | None = None) -> None:
+                 minter: DemoTokenMinter | None = None,
+                 shared: SharedState | None = None) -> None:
         self.config = config
+        self._shared = shared or SharedState()
         self._minter = minter
         self._authenticator = authenticator or AnonymousOnly()
         self._history = history
@@ -109,8 +120,12 @@ class WebChatInput(InputChannel):
         return self._events.output() if self._events is not None else None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        config = self.config
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+        config, shared = self.config, self._shared
+        handle = RedisHandle(shared) if shared.enabled else None
+        manager = None
+        if shared.enabled:
+            manager = AsyncRedisManager(str(shared.url), channel=f"{shared.prefix}webchat")
+        sio = AsyncServer(async_mode="sanic", client_manager=manager, cors_allowed_origins=[],
                           max_http_buffer_size=config.max_frame_bytes,
                           logger=False, engineio_logger=False)
         blueprint = _SocketBlueprint(sio, OriginPolicy(config.allowed_origins),
@@ -123,16 +138,27 @@ class WebChatInput(InputChannel):
             return getattr(agent, "tracker_store", None)
 
         history = self._history or TrackerHistory(tracker_store, config.history_limit)
+        limiter: Limiter = RateLimiter(config.rate_limit)
+        if handle is not None:
+            limiter = RedisRateLimiter(handle, config.rate_limit)
         events = ChatEvents(sio, config, self._authenticator, SessionIds(config.session_secret),
-                            history, on_new_message)
+                            history, on_new_message, limiter=limiter,
+                            locks=RedisLocks(handle, "webchat") if handle else None)
         events.register()
         self._events = events
 
         async def remember_app(app: Sanic, _: Any) -> None:
             app_holder["app"] = app
+            if manager is not None and not sio.manager_initialized:
+                # Listen to the other replicas now, not only after this one's first client.
+                sio.manager_initialized = True
+                manager.initialize()
+                logger.info("web chat: sessions shared through %s", shared.describe())
 
         async def close(_: Sanic, __: Any) -> None:
             await self._authenticator.close()
+            if handle is not None:
+                await handle.close()
 
         blueprint.listener(remember_app, "before_server_start")
         blueprint.listener(close, "after_server_stop")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.shared_state import URL_ENV as SHARED_STATE_ENV
+
 logger = logging.getLogger(__name__)
 
 CREDENTIALS_KEY = "connectors.webchat.WebChatInput"
@@ -114,6 +116,10 @@ def _rate_limit(value: Any) -> RateLimit:
 
 def _secret(value: Any, environ: Mapping[str, str]) -> bytes:
     configured = value if value is not None else environ.get(SECRET_ENV)
+    if (configured is None or configured == "") and environ.get(SHARED_STATE_ENV):
+        raise WebChatConfigError("session_secret", f"(or {SECRET_ENV}) must be set when "
+                                                   f"{SHARED_STATE_ENV} is: every replica "
+                                                   f"must accept the sessions the others issued")
     if configured is None or configured == "":
         # Sessions still work, but a restart forgets them (the ids no longer verify).
         logger.warning("web chat: no session_secret or %s set; sessions end when Rasa "

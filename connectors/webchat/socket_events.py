@@ -24,6 +24,8 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from connectors.personal_number import redact
+from connectors.shared_state import KeyLocks, LockUnavailableError
+from connectors.turn_metrics import measured
 from connectors.webchat.config import WebChatConfig
 from connectors.webchat.history import HistorySource
 from connectors.webchat.locks import SessionLocks
@@ -36,7 +38,7 @@ from connectors.webchat.messages import (
     parse_user_uttered,
 )
 from connectors.webchat.output import WebChatOutput
-from connectors.webchat.ratelimit import RateLimiter
+from connectors.webchat.ratelimit import Limiter, RateLimiter
 from connectors.webchat.sessions import (
     AuthenticationError,
     Identity,
@@ -65,15 +67,15 @@ class ChatEvents:
     def __init__(self, sio: AsyncServer, config: WebChatConfig,
                  authenticator: SessionAuthenticator, session_ids: SessionIds,
                  history: HistorySource, on_new_message: OnNewMessage,
-                 limiter: RateLimiter | None = None) -> None:
+                 limiter: Limiter | None = None, locks: KeyLocks | None = None) -> None:
         self._sio = sio
         self._config = config
         self._auth = authenticator
         self._ids = session_ids
         self._history = history
-        self._on_new_message = on_new_message
+        self._on_new_message = measured(CHANNEL_NAME, on_new_message)
         self._limiter = limiter or RateLimiter(config.rate_limit)
-        self._locks = SessionLocks()
+        self._locks: KeyLocks = locks or SessionLocks()
         self._connections: dict[str, Connection] = {}
 
     def register(self) -> None:
@@ -108,7 +110,7 @@ class ChatEvents:
         connection = self._connections.get(sid)
         if connection is None:
             return
-        if not self._limiter.check(f"connection:{sid}").allowed:
+        if not (await self._limiter.take(f"connection:{sid}")).allowed:
             await self._error(sid, ErrorCode.RATE_LIMITED, "too many session requests")
             return
         try:
@@ -130,13 +132,17 @@ class ChatEvents:
         previous = connection.session
         if previous is not None and previous.sender_id != session.sender_id:
             await self._sio.leave_room(sid, previous.sender_id)
-        async with self._locks.hold(session.sender_id):
-            await self._sio.enter_room(sid, session.sender_id)
-            connection.session = session
-            messages = await self._history.load(session.sender_id) if continued else []
-            await self._sio.emit("session_confirm", session.token, to=sid)
-            await self._sio.emit(HISTORY_EVENT, {"session_id": session.token,
-                                                 "messages": messages}, to=sid)
+        try:
+            async with self._locks.hold(session.sender_id):
+                await self._sio.enter_room(sid, session.sender_id)
+                connection.session = session
+                messages = await self._history.load(session.sender_id) if continued else []
+                await self._sio.emit("session_confirm", session.token, to=sid)
+                await self._sio.emit(HISTORY_EVENT, {"session_id": session.token,
+                                                     "messages": messages}, to=sid)
+        except LockUnavailableError as error:
+            logger.error("web chat: session not confirmed (%s)", error)
+            await self._error(sid, ErrorCode.UNAVAILABLE, "the assistant is unavailable")
 
     async def user_uttered(self, sid: str, data: Any = None) -> None:
         connection = self._connections.get(sid)
@@ -155,7 +161,7 @@ class ChatEvents:
             await self._error(sid, ErrorCode.WRONG_SESSION,
                               "session_id is not this connection's session")
             return
-        decision = self._limiter.check(session.sender_id)
+        decision = await self._limiter.take(session.sender_id)
         if not decision.allowed:
             await self._error(sid, ErrorCode.RATE_LIMITED, "too many messages",
                               retry_after=round(decision.retry_after, 1))
@@ -163,13 +169,14 @@ class ChatEvents:
         text = redact(message.text).text
         metadata: dict[str, Any] = {LANGUAGE_KEY: message.language} if message.language else {}
         metadata.update(connection.identity.message_metadata)
-        async with self._locks.hold(session.sender_id):
-            await self._sio.emit(ECHO_EVENT, {"text": text, "payload": text.startswith("/")},
-                                 room=session.sender_id, skip_sid=sid)
-            try:
+        try:
+            async with self._locks.hold(session.sender_id):
+                await self._sio.emit(ECHO_EVENT,
+                                     {"text": text, "payload": text.startswith("/")},
+                                     room=session.sender_id, skip_sid=sid)
                 await self._on_new_message(UserMessage(
                     text, self.output(), session.sender_id, input_channel=CHANNEL_NAME,
                     metadata=metadata))
-            except Exception as error:  # the widget must hear of it, not wait forever
-                logger.error("web chat: message not handled (%s)", type(error).__name__)
-                await self._error(sid, ErrorCode.UNAVAILABLE, "the assistant failed to answer")
+        except Exception as error:  # the widget must hear of it, not wait forever
+            logger.error("web chat: message not handled (%s)", type(error).__name__)
+            await self._error(sid, ErrorCode.UNAVAILABLE, "the assistant failed to answer")

@@ -123,6 +123,8 @@ class Assistant:
         return list(http_json(f"{self.base_url}/webhooks/rest/webhook", payload))
 
     postgres_db: str | None = None
+    # Signs the tokens for Rasa's HTTP API (on behind a JWT, as in production).
+    jwt_secret: str = ""
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows from the tracker store, whichever it is ('?' placeholders)."""
@@ -153,7 +155,7 @@ def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]], timeout: 
                 raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
             status = http_json(url, timeout=2)
-            if status.get("model_file"):
+            if status.get("status") == "ready":
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
             pass
@@ -168,6 +170,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     workdir = tmp_path_factory.mktemp("assistant")
     rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
     token = "e2e-" + os.urandom(16).hex()
+    jwt_secret = "e2e-jwt-" + os.urandom(24).hex()
     backend_env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": token,
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
                    "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
@@ -208,21 +211,23 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
            "IDENTITY_MAX_STARTS": "50", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.5"}
     logs = [(workdir / name).open("wb") for name in ("actions.log", "rasa.log")]
     processes = [
-        subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+        subprocess.Popen([sys.executable, "-m", "actions.server",
                           "--port", str(actions_port)], cwd=ROOT, env=env,
                          stdout=logs[0], stderr=subprocess.STDOUT),
-        subprocess.Popen([str(BIN / "rasa"), "run", "--model", str(MODEL),
+        # As in production (scripts/serve.py): the API behind a JWT, readiness on /ready.
+        subprocess.Popen([sys.executable, str(ROOT / "scripts" / "rasa_server.py"),
+                          "--model", str(MODEL),
                           "--endpoints", str(workdir / "endpoints.yml"),
                           "--credentials", str(workdir / "credentials.yml"),
-                          "--interface", "127.0.0.1", "--port", str(rasa_port),
-                          "--enable-api"], cwd=ROOT, env=env,
+                          "--interface", "127.0.0.1", "--port", str(rasa_port)],
+                         cwd=ROOT, env={**env, "RASA_JWT_SECRET": jwt_secret},
                          stdout=logs[1], stderr=subprocess.STDOUT),
     ]
     try:
-        _wait_until_up(f"http://127.0.0.1:{rasa_port}/status", processes, timeout=240)
+        _wait_until_up(f"http://127.0.0.1:{rasa_port}/ready", processes, timeout=240)
         sms.connect(f"http://127.0.0.1:{rasa_port}")
         yield Assistant(f"http://127.0.0.1:{rasa_port}", tracker_db, backend, sms=sms,
-                        postgres_db=postgres_db,
+                        postgres_db=postgres_db, jwt_secret=jwt_secret,
                         voice=voice,
                         logs=[workdir / "actions.log", workdir / "rasa.log",
                               workdir / "backend.log"])

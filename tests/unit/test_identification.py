@@ -56,7 +56,7 @@ def run(action: Action, track: Tracker) -> tuple[list[dict[str, Any]], list[str]
 
 def given(services: IdentityServices, number: str) -> dict[str, str]:
     """What the channel does: the number into the vault, the token into the metadata."""
-    return {"pnr_token": services.vault.put_now(number)}
+    return {"pnr_token": asyncio.run(services.vault.put(number))}
 
 
 def test_valid_number_is_confirmed_and_the_pending_question_answered(

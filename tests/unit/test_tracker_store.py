@@ -211,3 +211,10 @@ def test_turn_cost_inputs_stay_bounded_however_long(store: BoundedSQLTrackerStor
 def test_bad_window_settings_are_refused(domain: Domain, tmp_path: Path, value: Any) -> None:
     with pytest.raises(ValueError, match="window_events"):
         BoundedSQLTrackerStore(domain, db=str(tmp_path / "t.db"), window_events=value)
+
+
+def test_sqlite_commits_through_a_write_ahead_log(domain: Domain, tmp_path: Path) -> None:
+    store = BoundedSQLTrackerStore(domain, db=str(tmp_path / "t.db"))
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL

@@ -18,6 +18,7 @@ import socketio
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from connectors.shared_state import SharedState
 from connectors.webchat.channel import WebChatInput
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.history import HistoryItem
@@ -81,8 +82,8 @@ class FakeHistory:
 @asynccontextmanager
 async def serving(cfg: WebChatConfig, bot: Callable[[UserMessage], Awaitable[Any]],
                   authenticator: SessionAuthenticator | None = None,
-                  history: Any = None) -> AsyncIterator[str]:
-    channel = WebChatInput(cfg, authenticator, history)
+                  history: Any = None, shared: SharedState | None = None) -> AsyncIterator[str]:
+    channel = WebChatInput(cfg, authenticator, history, shared=shared)
     app = Sanic(f"webchat_test_{uuid.uuid4().hex[:8]}")
     app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/webchat")
     port = free_port()

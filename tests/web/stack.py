@@ -83,7 +83,7 @@ def _wait_for_rasa(url: str, processes: list[subprocess.Popen[bytes]], logs: lis
                 tail = log.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{tail}")
         try:
-            if http_json(url, timeout=2).get("model_file"):
+            if http_json(url, timeout=2).get("status") == "ready":
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
             pass
@@ -112,7 +112,7 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints["tracker_store"]["db"] = str(workdir / "tracker.db")
     (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
-    credentials = {"rest": None,
+    credentials = {"rest": None, "connectors.ops.OpsInput": None,
                    "connectors.webchat.WebChatInput": webchat_credentials(extra_origins)}
     (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
@@ -127,15 +127,18 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
         [str(BIN / "rasa"), "run", "--model", str(MODEL),
          "--endpoints", str(workdir / "endpoints.yml"),
          "--credentials", str(workdir / "credentials.yml"),
-         "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api",
-         "--cors", "*"],  # as scripts/serve.py (`make run`) starts it
+         "--interface", "127.0.0.1", "--port", str(rasa_port),
+         # No HTTP API (readiness is the ops channel's /ready). CORS for any page, unlike
+         # production (scripts/rasa_server.py): the browser test checks that a page from an
+         # origin not allowed reaches the socket endpoint and is refused there.
+         "--cors", "*"],
     ]
     try:
         for command, log in zip(commands, logs, strict=True):
             with log.open("wb") as handle:
                 stack.processes.append(subprocess.Popen(
                     command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT))
-        _wait_for_rasa(f"{stack.base_url}/status", stack.processes, logs, timeout=300)
+        _wait_for_rasa(f"{stack.base_url}/ready", stack.processes, logs, timeout=300)
     except BaseException:
         stack.stop()
         raise

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
+from casebackend import logs
 from casebackend.app import create_app
 from casebackend.settings import Settings, SettingsError
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logs.configure()  # JSON lines on stdout, personal data scrubbed (LOG_FORMAT=text: plain)
     try:
         settings = Settings.from_env()
     except SettingsError as error:

@@ -12,6 +12,7 @@ from sanic.response import BaseHTTPResponse
 from casebackend.blueprints import (
     cases,
     health,
+    metrics,
     openapi_doc,
     orders,
     payments,
@@ -20,6 +21,8 @@ from casebackend.blueprints import (
 )
 from casebackend.context import AppContext, CaseBackendApp, CaseRequest
 from casebackend.db.engine import create_engine, create_sessionmaker
+from casebackend.metrics import UNMATCHED
+from casebackend.migrations import head_revision
 from casebackend.openapi import build_document
 from casebackend.problems import ProblemErrorHandler
 from casebackend.request_log import log_request
@@ -29,6 +32,7 @@ from casebackend.settings import Settings
 APP_NAME = "casebackend"
 RESOURCES: tuple[Resource, ...] = (
     health.RESOURCE,
+    metrics.RESOURCE,
     openapi_doc.RESOURCE,
     person_lookups.RESOURCE,
     persons.RESOURCE,
@@ -70,6 +74,7 @@ async def open_database(app: CaseBackendApp) -> None:
     settings = app.ctx.settings
     app.ctx.engine = create_engine(settings.database)
     app.ctx.sessionmaker = create_sessionmaker(app.ctx.engine)
+    app.ctx.schema_head = head_revision()
     if settings.uses_dev_pnr_key:
         log.warning("CASEBACKEND_PNR_KEY is not set: using the development key")
 
@@ -93,6 +98,7 @@ async def close_session(request: CaseRequest, response: BaseHTTPResponse) -> Non
     if session is not None:
         await session.close()  # rolls back anything not committed
     started = request.ctx.started or time.perf_counter()
-    log_request(
-        request.method, request.path, response.status, (time.perf_counter() - started) * 1000
-    )
+    seconds = time.perf_counter() - started
+    log_request(request.method, request.path, response.status, seconds * 1000)
+    operation = request.route.name.rsplit(".", 1)[-1] if request.route else UNMATCHED
+    request.app.ctx.metrics.observe(operation, request.method, response.status, seconds)

@@ -10,6 +10,7 @@ from sanic import Request, Sanic
 from sanic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from casebackend.metrics import RequestMetrics
 from casebackend.settings import Settings
 
 
@@ -20,6 +21,9 @@ class AppContext:
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     openapi_document: dict[str, Any] = field(default_factory=dict)
+    metrics: RequestMetrics = field(default_factory=RequestMetrics.create)
+    # The Alembic head this code expects (read in before_server_start, for GET /ready).
+    schema_head: str | None = None
 
     def new_session(self) -> AsyncSession:
         if self.sessionmaker is None:

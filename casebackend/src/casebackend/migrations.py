@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from casebackend.settings import DatabaseSettings
 
@@ -19,6 +20,14 @@ def alembic_config(database: DatabaseSettings) -> Config:
     config.attributes["database_settings"] = database
     config.attributes["configure_logging"] = False  # leave the caller's logging alone
     return config
+
+
+def head_revision() -> str:
+    """The revision this code's schema is at: what a ready database must report."""
+    head = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations have no head revision")
+    return head
 
 
 def upgrade(database: DatabaseSettings, revision: str = "head") -> None:

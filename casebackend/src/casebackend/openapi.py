@@ -108,7 +108,7 @@ def _operation(tag: str, operation: Operation) -> dict[str, Any]:
     for status, (description, model) in sorted(operation.responses.items()):
         responses[str(status)] = {
             "description": description,
-            "content": {"application/json": {"schema": _ref(model)}},
+            "content": {operation.media_type: {"schema": _ref(model)}},
         }
     problems = dict(operation.problems)
     if operation.body is not None:

@@ -43,6 +43,8 @@ class Operation:
     query: type[BaseModel] | None = None
     headers: tuple[HeaderParam, ...] = ()
     authenticated: bool = True
+    # The media type of the success responses (problems are always problem+json).
+    media_type: str = "application/json"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StringConstraints
 
 from casebackend.vocabulary import (
     Benefit,
@@ -59,6 +59,16 @@ class QueryModel(BaseModel):
 class Health(StrictModel):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+class Ready(StrictModel):
+    status: Literal["ready"]
+    database: Literal["ok"]
+    schema_revision: str = Field(description="The Alembic revision the database is at (head).")
+
+
+class MetricsText(RootModel[str]):
+    """Prometheus metrics in the text exposition format (OpenMetrics when asked for)."""
 
 
 # ---- person lookup ----
@@ -190,3 +200,7 @@ class ProblemDetails(StrictModel):
 
 class DatabaseProblem(ProblemDetails):
     database: Literal["unavailable"]
+
+
+class NotReadyProblem(ProblemDetails):
+    database: Literal["unavailable", "not_migrated"]
