@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
-        i18n-extract i18n-update i18n-compile i18n-check bench-train bench-sms bench-voice chat clean \
+        i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-smoke chat clean \
         webchat browser web-demo \
         casebackend-test integration audit api-token
 
@@ -71,7 +71,7 @@ i18n-compile: $(MO_FILES)
 
 # ---- the suite ----
 test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e webchat browser \
-      integration casebackend-test
+      integration bench-smoke casebackend-test
 	@echo "All checks passed."
 
 webchat: setup $(MODEL)
@@ -131,11 +131,15 @@ e2e: setup $(MODEL)
 bench-train: setup
 	$(PY) benchmarks/training.py
 
-bench-sms: setup $(MODEL)
-	$(PY) benchmarks/sms_webhook.py
+# The benchmark suite: every channel beside a bare Rasa REST baseline, saturation, open loop,
+# turn 1 against turn 200 (SQLite and PostgreSQL), memory, model load, two replicas against
+# one (docs/benchmarks.md). Writes benchmarks/results/suite.json and suite.png.
+bench: setup $(MODEL)
+	$(PY) benchmarks/run.py
 
-bench-voice: setup $(MODEL)
-	$(PY) benchmarks/voice_webhook.py
+# The same harness with tiny numbers: every channel must answer right (part of `make test`).
+bench-smoke: setup $(MODEL)
+	$(PY) -m pytest tests/bench -q
 
 clean:
 	rm -rf models $(REPORTS) var/*.db locales/*/LC_MESSAGES/*.mo

@@ -1,0 +1,324 @@
+"""The benchmark suite: every channel against a bare Rasa REST baseline in the same run.
+
+Starts the action server and `rasa run` (the trained model, every channel, SQLite tracker store
+in a temporary directory) and measures, FAQ questions only, every answer checked:
+
+1. closed loop: N conversations per channel at once (REST, SMS, voice, web chat and the
+   bare REST baseline), the channels interleaved in rounds: p50/p95/p99, turns/s, ratios;
+2. saturation: 20 REST clients back to back (baseline and project REST, alternating);
+3. open loop: 10 turns/s offered on a Poisson schedule over 200 conversations, latency from
+   the scheduled send time: REST only, then all channels mixed;
+4. one conversation of 200 turns: median of turns 1-10 against 191-200, on SQLite and (a
+   second `rasa run`) on a fresh PostgreSQL database, dropped afterwards;
+5. memory (RSS) of Rasa and the action server, model load time;
+6. two replicas against one (deploy/stack.py, or --scaling-urls).
+
+Writes benchmarks/results/suite.json and suite.png (or to --out). Exit status 1 if any turn
+was not answered correctly, whatever the timings.
+
+    .venv/bin/python benchmarks/run.py            # full run, about 10 minutes
+    .venv/bin/python benchmarks/run.py --quick    # smoke run with tiny numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.channels import (
+    BASELINE,
+    Channel,
+    RestChannel,
+    all_channels,
+    http_session,
+    paragraphs,
+)
+from benchmarks.harness.loads import (
+    LongConversation,
+    interleaved,
+    long_conversation,
+    open_loop,
+    saturation_rounds,
+)
+from benchmarks.harness.plot import plot
+from benchmarks.harness.questions import QUESTIONS
+from benchmarks.harness.scaling import (
+    Scaling,
+    failures,
+    measure_scaling,
+    not_run,
+    scaling_with_stack,
+)
+from benchmarks.harness.server import (
+    MODEL,
+    ROOT,
+    RasaServer,
+    TrackerStore,
+    postgres_database,
+)
+from benchmarks.harness.stats import ratios
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+@dataclass(frozen=True)
+class Settings:
+    conversations: int = 20  # closed loop, per channel (issue 5: 20 concurrent calls)
+    turns: int = 5  # per conversation and round
+    rounds: int = 4
+    warmup_turns: int = 2
+    saturation_clients: int = 20
+    saturation_seconds: float = 30.0  # per channel, over all its slices
+    saturation_rounds: int = 2
+    open_rate: float = 10.0
+    open_conversations: int = 200
+    open_seconds: float = 60.0
+    long_turns: int = 200
+    long_window: int = 10
+    postgres: bool = True
+    start_together: bool = False  # both servers load at once (quick: saves a model load)
+    scaling_clients: int = 20
+    scaling_seconds: float = 30.0
+    replicas: int = 2
+
+
+QUICK = Settings(conversations=2, turns=2, rounds=1, warmup_turns=1, saturation_clients=4,
+                 saturation_seconds=2.0, saturation_rounds=1, open_rate=10.0,
+                 open_conversations=10, open_seconds=3.0, long_turns=12, long_window=3,
+                 scaling_clients=4, scaling_seconds=2.0, start_together=True)
+
+
+async def calibrate(base_url: str) -> dict[str, int]:
+    """Each question once on the baseline, in a fresh conversation: its answer must be right,
+    and its paragraphs are the web chat's bubbles for that question."""
+    bubbles: dict[str, int] = {}
+    async with http_session() as http:
+        baseline = RestChannel(BASELINE, base_url, http)
+        for asked in QUESTIONS:
+            texts = await (await baseline.open()).ask(asked.text)
+            if not asked.answered_by(texts):
+                raise RuntimeError(f"the baseline answers {asked.text!r} with {texts!r}: "
+                                   "the model or the answer texts changed (questions.py)")
+            bubbles[asked.text] = sum(paragraphs(text) for text in texts)
+    return bubbles
+
+
+async def on_sqlite(server: RasaServer, settings: Settings) -> dict[str, Any]:
+    bubbles = await calibrate(server.url)
+    async with http_session() as http:
+        channels = all_channels(server.url, http, server.account, bubbles)
+        collected = await interleaved(channels, settings.conversations, settings.turns,
+                                      settings.rounds, settings.warmup_turns)
+        baseline = collected[BASELINE].summary()
+        closed = {name: {"summary": part.summary(),
+                         "ratio_to_baseline": ratios(part.summary(), baseline)}
+                  for name, part in collected.items()}
+        rest_pair: list[Channel] = [channels[BASELINE], channels["rest"]]
+        saturated = await saturation_rounds(rest_pair, settings.saturation_clients,
+                                            settings.saturation_seconds,
+                                            settings.saturation_rounds)
+        saturation = {name: {**part, "ratio_to_baseline": ratios(
+            part["summary"], saturated[BASELINE]["summary"])}
+            for name, part in saturated.items()}
+        rest_only = await open_loop(rest_pair, settings.open_rate,
+                                    settings.open_conversations, settings.open_seconds)
+        mixed = await open_loop(list(channels.values()), settings.open_rate,
+                                settings.open_conversations, settings.open_seconds)
+        long = await long_conversation(channels[BASELINE], settings.long_turns,
+                                       settings.long_window)
+    return {"bubbles": bubbles, "closed_loop": closed, "saturation": saturation,
+            "open_loop": {"rest_only": rest_only, "mixed": mixed}, "long": long}
+
+
+async def long_only(server: RasaServer, settings: Settings) -> LongConversation:
+    async with http_session() as http:
+        return await long_conversation(RestChannel(BASELINE, server.url, http),
+                                       settings.long_turns, settings.long_window)
+
+
+def measure_servers(settings: Settings, model: Path, workdir: Path) -> dict[str, Any]:
+    """The SQLite server's measurements, then the PostgreSQL server's long conversation (each
+    server alone on the machine, unless ``start_together``: a smoke run's shortcut)."""
+    (workdir / "sqlite").mkdir()
+    (workdir / "postgresql").mkdir()
+    sqlite = RasaServer(workdir / "sqlite",
+                        TrackerStore("sqlite", sqlite_path=workdir / "sqlite" / "tracker.db"),
+                        model=model)
+    postgres: RasaServer | None = None
+    with ExitStack() as cleanup:  # last in, first out: servers stop before the drop
+        if settings.postgres:
+            database = cleanup.enter_context(postgres_database())
+            postgres = RasaServer(workdir / "postgresql",
+                                  TrackerStore("postgresql", postgres_db=database),
+                                  model=model, with_action_server=False)
+            cleanup.callback(postgres.stop)
+        cleanup.callback(sqlite.stop)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            early = pool.submit(postgres.start) if postgres and settings.start_together \
+                else None
+            sqlite.start()
+            if early is not None:
+                early.result()
+        idle = sqlite.memory()
+        measured = asyncio.run(on_sqlite(sqlite, settings))
+        measured.update(memory_idle=idle, memory_after_load=sqlite.memory(),
+                        model_load=sqlite.model_load)
+        sqlite.stop()
+        measured["postgresql"] = {"status": "not run", "reason": "--no-postgres"}
+        if postgres is not None:
+            if not settings.start_together:
+                postgres.start()
+            measured["postgresql"] = {
+                "status": "measured", "long": asyncio.run(long_only(postgres, settings)),
+                "model_load": postgres.model_load, "memory": postgres.memory()}
+    return measured
+
+
+def scaling(args: argparse.Namespace, settings: Settings) -> Scaling:
+    if args.scaling_urls:
+        single, balanced = args.scaling_urls
+        return asyncio.run(measure_scaling(single, balanced, settings.replicas,
+                                           settings.scaling_clients, settings.scaling_seconds,
+                                           settings.saturation_rounds))
+    if args.no_scaling:
+        return not_run("--no-scaling")
+    return scaling_with_stack(args.model, settings.replicas, settings.scaling_clients,
+                              settings.scaling_seconds, settings.saturation_rounds)
+
+
+def _target(value: float | None, target: float, at_least: bool, measured_on: str) -> dict[
+        str, Any]:
+    met = None if value is None else (value >= target if at_least else value <= target)
+    return {"value": value, "target": target, "comparison": ">=" if at_least else "<=",
+            "met": met, "measured_on": measured_on}
+
+
+def targets(result: dict[str, Any]) -> dict[str, Any]:
+    saturation = result["saturation"]["channels"]["rest"]["summary"]
+    rest_only = result["open_loop"]["rest_only"]["overall"]
+    lengths = result["conversation_length"]
+    scaling_ratio = result["scaling"]["ratio"]
+    settings = result["meta"]["settings"]
+    window = (f"median of turns {settings['long_turns'] - settings['long_window'] + 1}-"
+              f"{settings['long_turns']} over turns 1-{settings['long_window']}, one "
+              "conversation, bare REST")
+    return {
+        "saturation_turns_per_s": _target(
+            saturation["turns_per_s"], 25.0, True,
+            f"project REST channel, {result['saturation']['clients']} clients back to back, "
+            "one Rasa process"),
+        "open_loop_p95_ms": _target(
+            rest_only["p95_ms"], 150.0, False, "REST (bare and project), Poisson schedule"),
+        "conversation_length_ratio_sqlite": _target(
+            lengths["sqlite"].get("ratio_last_to_first"), 1.5, False, window),
+        "conversation_length_ratio_postgresql": _target(
+            lengths["postgresql"].get("ratio_last_to_first"), 1.5, False, window),
+        "two_replicas_over_one": _target(scaling_ratio, 1.7, True,
+                                         "saturation through the balancer over one replica"),
+    }
+
+
+def failed_turns(result: dict[str, Any]) -> dict[str, int]:
+    failed = {f"closed_loop.{name}": part["summary"]["failed"]
+              for name, part in result["closed_loop"]["channels"].items()}
+    failed.update({f"saturation.{name}": part["summary"]["failed"]
+                   for name, part in result["saturation"]["channels"].items()})
+    for phase in ("rest_only", "mixed"):
+        failed[f"open_loop.{phase}"] = result["open_loop"][phase]["overall"]["failed"]
+    for store, data in result["conversation_length"].items():
+        if "failed" in data:
+            failed[f"conversation_length.{store}"] = data["failed"]
+    if result["scaling"]["status"] == "measured":
+        failed["scaling"] = failures(result["scaling"])
+    return failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run with tiny numbers")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="where suite.json and suite.png go (default benchmarks/results)")
+    parser.add_argument("--conversations", type=int, help="closed loop: N per channel")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--replicas", type=int, help="scaling: replicas behind the balancer")
+    parser.add_argument("--scaling-urls", nargs=2, metavar=("SINGLE", "BALANCED"),
+                        help="measure two replicas against one at these running addresses")
+    parser.add_argument("--scaling-only", action="store_true",
+                        help="only the two-replica measurement, into scaling.json")
+    parser.add_argument("--model", type=Path, default=MODEL)
+    args = parser.parse_args()
+    settings = QUICK if args.quick else Settings()
+    overrides: dict[str, Any] = {}
+    if args.conversations:
+        overrides["conversations"] = args.conversations
+    if args.no_postgres:
+        overrides["postgres"] = False
+    if args.replicas:
+        overrides["replicas"] = args.replicas
+    settings = dataclasses.replace(settings, **overrides)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.scaling_only:
+        alone = scaling(args, settings)
+        (args.out / "scaling.json").write_text(json.dumps(alone, indent=2) + "\n")
+        print(json.dumps({"status": alone["status"], "reason": alone["reason"],
+                          "ratio": alone["ratio"], "failed": failures(alone)}))
+        return 0 if failures(alone) == 0 else 1
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        measured = measure_servers(settings, args.model, Path(tmp))
+    postgres = measured["postgresql"]
+    scaling_result = scaling(args, settings)
+    result: dict[str, Any] = {
+        "meta": {"mode": "quick" if args.quick else "full",
+                 "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 "total_seconds": 0.0, "cpu_count": os.cpu_count(),
+                 "python": platform.python_version(), "model": str(args.model),
+                 "settings": dataclasses.asdict(settings),
+                 "note": "client-side wall clock on loopback; the client shares the machine's "
+                         "CPUs with the server, and other work on a shared machine adds "
+                         "noise: compare ratios to the baseline of the same run"},
+        "closed_loop": {"conversations": settings.conversations, "turns": settings.turns,
+                        "rounds": settings.rounds, "baseline": BASELINE,
+                        "channels": measured["closed_loop"]},
+        "saturation": {"clients": settings.saturation_clients,
+                       "rasa_processes": 1, "channels": measured["saturation"]},
+        "open_loop": measured["open_loop"],
+        "conversation_length": {"sqlite": measured["long"],
+                                "postgresql": postgres.get("long") or postgres},
+        "processes": {"memory_idle": measured["memory_idle"],
+                      "memory_after_load": measured["memory_after_load"],
+                      "model_load": measured["model_load"],
+                      "postgresql_server": {"model_load": postgres.get("model_load"),
+                                            "memory": postgres.get("memory")}},
+        "webchat_bubbles": measured["bubbles"],
+        "scaling": scaling_result,
+    }
+    result["targets"] = targets(result)
+    failed = failed_turns(result)
+    result["correctness"] = {"all_answers_correct": not any(failed.values()),
+                             "failed_turns": failed}
+    result["meta"]["total_seconds"] = round(time.perf_counter() - started, 1)
+    (args.out / "suite.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    plot(result, args.out / "suite.png")
+    print(json.dumps({"targets": result["targets"], "correctness": result["correctness"],
+                      "total_seconds": result["meta"]["total_seconds"]}, indent=2))
+    return 0 if result["correctness"]["all_answers_correct"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The benchmark harness: its answer check is strict (and agrees with the domain's texts), its
+statistics are right, and a smoke run (`benchmarks/run.py --quick`, real Rasa) produces the
+JSON and the plot with every channel answering every question correctly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from benchmarks.harness.channels import BASELINE, CHANNELS
+from benchmarks.harness.loads import poisson_schedule, timed_turn
+from benchmarks.harness.questions import QUESTIONS, Question, normalise
+from benchmarks.harness.stats import Turn, percentile, summarise
+from bot.rendering import for_sms, for_voice
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "current.tar.gz"
+
+
+def responses() -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        found.update(yaml.safe_load(path.read_text()).get("responses") or {})
+    return found
+
+
+def test_each_phrase_is_in_every_channel_variant_of_its_answer_and_in_no_other() -> None:
+    every = responses()
+    for asked in QUESTIONS:
+        variants = every[asked.response]
+        web = [v["text"] for v in variants if not v.get("channel")]
+        voice = [v["text"] for v in variants if v.get("channel") == "voice"] or web
+        assert web, asked.response
+        for text in web:
+            assert asked.answered_by([text]), (asked.phrase, text)
+            assert asked.answered_by([for_sms(text)]), (asked.phrase, for_sms(text))
+        for text in voice:
+            assert asked.answered_by([for_voice(text)]), (asked.phrase, text)
+        for name, others in every.items():
+            if name == asked.response:
+                continue
+            for other in others:
+                assert asked.phrase not in normalise(str(other.get("text", ""))), \
+                    f"{asked.phrase!r} of {asked.response} is also in {name}"
+
+
+def test_another_questions_answer_or_a_fallback_is_wrong() -> None:
+    every = responses()
+    for asked in QUESTIONS:
+        for other in QUESTIONS:
+            if other is not asked:
+                texts = [v["text"] for v in every[other.response]]
+                assert not asked.answered_by(texts)
+        assert not asked.answered_by([])
+        assert not asked.answered_by(["Jag förstod inte riktigt. Kan du formulera om?"])
+
+
+class Scripted:
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    async def ask(self, text: str) -> list[str]:
+        return self.texts
+
+    async def close(self) -> None:
+        return None
+
+
+def test_a_wrong_answer_is_a_failed_turn_not_a_fast_one() -> None:
+    asked = Question("Använder ni kakor?", "utter_faq_cookies", "kakor")
+    right = asyncio.run(timed_turn("rest", Scripted(["Vi använder kakor."]), asked))
+    wrong = asyncio.run(timed_turn("rest", Scripted(["Hej!"]), asked))
+    assert right.correct and right.error is None
+    assert not wrong.correct and "wrong answer" in str(wrong.error)
+    summary = summarise([right, wrong], seconds=1.0)
+    assert (summary["turns"], summary["correct"], summary["failed"]) == (2, 1, 1)
+    assert summary["turns_per_s"] == 1.0
+
+
+def test_percentiles_and_schedule() -> None:
+    assert percentile([1, 2, 3, 4, 5], 0.5) == 3
+    assert percentile(list(range(1, 101)), 0.99) == pytest.approx(99.01)
+    assert summarise([Turn("x", 5.0, False, "HTTP 500")], 1.0)["p95_ms"] is None
+    times = poisson_schedule(10.0, 60.0, seed=8)
+    assert 500 < len(times) < 700 and times == sorted(times) and times[-1] < 60
+    assert times == poisson_schedule(10.0, 60.0, seed=8)
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+def test_quick_run_writes_the_results_and_every_channel_answers_correctly(
+        tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--no-scaling",
+         "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    result = json.loads((tmp_path / "suite.json").read_text())
+    assert finished.returncode == 0, (finished.stdout[-3000:], finished.stderr[-3000:],
+                                      result["correctness"])
+    assert result["correctness"] == {"all_answers_correct": True, "failed_turns": {
+        key: 0 for key in result["correctness"]["failed_turns"]}}
+
+    closed = result["closed_loop"]["channels"]
+    assert list(closed) == [BASELINE, *CHANNELS]
+    expected_turns = (result["closed_loop"]["conversations"] * result["closed_loop"]["turns"]
+                      * result["closed_loop"]["rounds"])
+    for name, part in closed.items():
+        summary = part["summary"]
+        assert summary["turns"] == summary["correct"] == expected_turns, name
+        assert 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"], name
+        assert summary["turns_per_s"] > 0, name
+        assert part["ratio_to_baseline"]["p50"] > 0, name
+    assert closed[BASELINE]["ratio_to_baseline"]["p50"] == 1.0
+
+    for name in (BASELINE, "rest"):
+        saturation = result["saturation"]["channels"][name]["summary"]
+        assert saturation["correct"] > 0 and saturation["turns_per_s"] > 0
+    for phase in ("rest_only", "mixed"):
+        overall = result["open_loop"][phase]["overall"]
+        assert overall["turns"] > 0 and overall["failed"] == 0
+    assert set(result["open_loop"]["mixed"]["per_channel"]) == {BASELINE, *CHANNELS}
+
+    settings = result["meta"]["settings"]
+    for store in ("sqlite", "postgresql"):
+        length = result["conversation_length"][store]
+        assert len(length["latencies_ms"]) == settings["long_turns"], store
+        assert length["ratio_last_to_first"] > 0, store
+
+    processes = result["processes"]
+    for name in ("rasa", "action_server"):
+        assert processes["memory_after_load"][name]["rss_mib"] > 20, name
+    assert processes["model_load"]["start_to_first_answer_s"] > 0
+    assert set(result["targets"]) == {
+        "saturation_turns_per_s", "open_loop_p95_ms", "conversation_length_ratio_sqlite",
+        "conversation_length_ratio_postgresql", "two_replicas_over_one"}
+    assert result["scaling"]["status"] == "not run"
+    assert (tmp_path / "suite.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
