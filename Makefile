@@ -22,7 +22,7 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
         i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-smoke chat clean \
         webchat browser web-demo \
-        casebackend-test integration audit api-token
+        casebackend-test integration audit api-token scale-out scaleout-test
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
@@ -41,6 +41,7 @@ $(WEB_INSTALLED): web/package.json web/package-lock.json scripts/setup-web.sh
 	touch $@
 
 setup: $(VENV)/.installed $(MO_FILES) $(WEB_INSTALLED)
+	scripts/setup-scaleout.sh
 	$(MAKE) -C casebackend setup
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
@@ -71,7 +72,7 @@ i18n-compile: $(MO_FILES)
 
 # ---- the suite ----
 test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e webchat browser \
-      integration bench-smoke casebackend-test
+      integration scaleout-test bench-smoke casebackend-test
 	@echo "All checks passed."
 
 webchat: setup $(MODEL)
@@ -85,6 +86,17 @@ web-demo: setup $(MODEL)
 
 casebackend-test:
 	$(MAKE) -C casebackend test
+
+# Two Rasa replicas, two action servers, two case backends behind nginx, on the machine's
+# PostgreSQL (database mina_scaleout) and Redis; docs/scale-out.md.
+scale-out: setup $(MODEL)
+	$(PY) -m deploy.stack --replicas $${REPLICAS:-2}
+
+# Concurrency over both replicas and the faults (replica killed, PostgreSQL restarted, Redis
+# cut, backends down) on private PostgreSQL and Redis servers; results in
+# benchmarks/results/faults.json.
+scaleout-test: setup $(MODEL)
+	$(PY) -m pytest tests/scaleout -q
 
 # Shared state across replicas, against the machine's Redis (127.0.0.1:6379, or
 # ASSISTANT_TEST_REDIS_URL); every test uses its own key prefix.

@@ -196,8 +196,11 @@ def scaling(args: argparse.Namespace, settings: Settings) -> Scaling:
                                            settings.saturation_rounds))
     if args.no_scaling:
         return not_run("--no-scaling")
-    return scaling_with_stack(args.model, settings.replicas, settings.scaling_clients,
-                              settings.scaling_seconds, settings.saturation_rounds)
+    try:
+        return scaling_with_stack(args.model, settings.replicas, settings.scaling_clients,
+                                  settings.scaling_seconds, settings.saturation_rounds)
+    except Exception as error:  # the other measurements are kept; the failure is reported
+        return not_run(f"the scale-out stack failed: {type(error).__name__}: {error}")
 
 
 def _target(value: float | None, target: float, at_least: bool, measured_on: str) -> dict[

@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print(f"starting {args.replicas} replicas (the model takes a minute to load)...",
+    print(f"starting {args.replicas} replicas (each loads the model)...",
           flush=True)
     started = time.monotonic()
     try:

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The scale-out launcher's load balancer (deploy/stack.py): Debian's nginx, installed with apt
-# if missing. It is never started as a system service: the launcher runs its own unprivileged
+# if missing; and Debian's docker-compose, with which the tests check deploy/compose.yml (no
+# container engine runs here). It is never started as a system service: the launcher runs its own unprivileged
 # nginx on loopback in a temporary prefix. (Debian 12's nginx-light is only a transitional
 # package that pulls in nginx; the nginx package is the same binary.)
 set -euo pipefail
 
-if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+if { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } && command -v docker-compose >/dev/null; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "setup-scaleout: nginx is missing; install Debian's nginx (apt-get install nginx) as root" >&2
+  echo "setup-scaleout: install Debian's nginx and docker-compose (apt-get install nginx docker-compose) as root" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -24,4 +25,4 @@ if [ ! -e "$policy" ]; then
   own_policy=1
 fi
 trap '[ "$own_policy" = 1 ] && rm -f "$policy"' EXIT
-apt-get install -y -qq --no-install-recommends nginx >/dev/null
+apt-get install -y -qq --no-install-recommends nginx docker-compose >/dev/null

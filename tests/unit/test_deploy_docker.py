@@ -156,7 +156,7 @@ def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
                                       else None)
     if nginx is None:
-        pytest.skip("nginx is not installed")
+        pytest.fail("nginx is not installed: `make setup` installs it")
     text = (DOCKER / "nginx.conf").read_text()
     assert "proxy_set_header Upgrade $http_upgrade;" in text
     # The replicas' names resolve only inside compose; nginx -t resolves them.
@@ -186,7 +186,7 @@ def _compose_command() -> list[str] | None:
 def test_compose_config_accepts_the_file_and_refuses_a_missing_secret(tmp_path: Path) -> None:
     command = _compose_command()
     if command is None:
-        pytest.skip("neither `docker compose` nor docker-compose on this machine")
+        pytest.fail("neither `docker compose` nor docker-compose: `make setup` installs it")
     compose_file = COMPOSE
     if command[-1].endswith("docker-compose"):  # 1.29 does not know the top-level `name`
         compose_file = tmp_path / "compose.yml"
