@@ -78,11 +78,25 @@ STEP_POLL_SECONDS = 0.05
 
 
 class VoiceCollector(CollectingOutputChannel):
-    """Collects the turn's messages; its name makes the NLG render them for voice."""
+    """Collects the turn's messages; its name makes the NLG render them for voice. Rasa's
+    collector keeps only text and buttons, so the response names and the NLG's turn facts
+    are kept here as each message passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.utter_actions: list[str] = []
+        self.turn_facts: list[dict[str, Any]] = []
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.utter_actions.append(str(message.get("utter_action") or ""))
+        facts = message.get(TURN_FACTS_KEY)
+        if isinstance(facts, dict):
+            self.turn_facts.append(facts)
+        await super().send_response(recipient_id, message)
 
 
 def _error(status: int, reason: str) -> HTTPResponse:
@@ -108,11 +122,10 @@ class CallerIds:
         return self._digest("rate", normalise_phone(caller))[:32]
 
 
-def _facts_from_messages(messages: list[dict[str, Any]]) -> tuple[str | None, str] | None:
-    """The turn's intent and language as the NLG recorded them on its messages."""
-    for message in reversed(messages):
-        facts = message.get(TURN_FACTS_KEY)
-        if isinstance(facts, dict) and isinstance(facts.get("language"), str):
+def _last_turn_facts(collector: VoiceCollector) -> tuple[str | None, str] | None:
+    """The turn's intent and language as the NLG recorded them on its last message."""
+    for facts in reversed(collector.turn_facts):
+        if isinstance(facts.get("language"), str):
             intent = facts.get("intent")
             return (intent if isinstance(intent, str) else None), facts["language"]
     return None
@@ -198,12 +211,11 @@ class TwilioVoiceInput(InputChannel):
             texts = [str(m["text"]) for m in collector.messages if m.get("text")]
             buttons = [str(b.get("payload", "")) for m in collector.messages
                        for b in m.get("buttons") or []]
-            facts = _facts_from_messages(collector.messages)
+            facts = _last_turn_facts(collector)
             if facts is None:  # no message came from our NLG: ask the tracker store
                 return await self._turn_facts(request, conversation_id, texts, buttons)
             intent, language = facts
-            utters = [str(m.get("utter_action", "")) for m in collector.messages]
-            return TurnResult(texts, buttons, intent, utters, language)
+            return TurnResult(texts, buttons, intent, collector.utter_actions, language)
 
         async def send_sms(phone: str, body: str) -> bool:
             if self.sender is None:
