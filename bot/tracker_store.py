@@ -125,6 +125,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         return int(value or 0)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        if self.domain is None:  # as Rasa's store: no slots to rebuild a tracker with
+            return None
         with self.session_scope() as session:
             start_id = self._session_start_id(session, sender_id)
             snapshot = session.execute(
@@ -142,8 +144,6 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             stored = rows.order_by(self.SQLEvent.id).all()
         if not stored and not prefix:
             return None
-        if self.domain is None:
-            return None
         tracker = DialogueStateTracker.from_dict(
             sender_id, [*prefix, *(json.loads(row.data) for row in stored)],
             self.domain.slots)
@@ -157,18 +157,20 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             if loaded is None:  # made here, not read back: count what is stored already
                 start_id = self._session_start_id(session, tracker.sender_id)
-                stored = session.query(self.SQLEvent.id).filter(
+                skip = session.query(self.SQLEvent.id).filter(
                     self.SQLEvent.sender_id == tracker.sender_id,
                     self.SQLEvent.id >= start_id).count()
                 loaded = _Loaded(0, start_id, [])
-                skip = stored
             else:
                 skip = loaded.prefix + len(loaded.row_ids)
+            # Compaction needs the row id of every stored event the tracker holds: known when
+            # it was read back here, or when all its events are new.
+            ids_known = loaded.prefix + len(loaded.row_ids) == skip
             new_events = list(itertools.islice(tracker.events, skip, None))
             rows = [self._row(tracker.sender_id, event) for event in new_events]
             session.add_all(rows)
             session.flush()
-            if len(loaded.row_ids) == skip - loaded.prefix:
+            if ids_known:
                 loaded.row_ids.extend(int(row.id) for row in rows)
                 self._compact_if_long(session, tracker, loaded)
             session.commit()
