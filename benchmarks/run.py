@@ -4,7 +4,8 @@ Starts the action server and `rasa run` (the trained model, every channel, SQLit
 in a temporary directory) and measures, FAQ questions only, every answer checked:
 
 1. closed loop: N conversations per channel at once (REST, SMS, voice, web chat and the
-   bare REST baseline), the channels interleaved in rounds: p50/p95/p99, turns/s, ratios;
+   bare REST baseline), the channels interleaved in rounds, N held for every counted turn:
+   p50/p95/p99, turns/s, ratios (issue 5: voice over bare REST at 20 calls, at most 1.15);
 2. saturation: 20 REST clients back to back (baseline and project REST, alternating);
 3. open loop: 10 turns/s offered on a Poisson schedule over 200 conversations, latency from
    the scheduled send time: REST only, then all channels mixed;
@@ -78,9 +79,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 @dataclass(frozen=True)
 class Settings:
     conversations: int = 20  # closed loop, per channel (issue 5: 20 concurrent calls)
-    turns: int = 5  # per conversation and round
-    rounds: int = 4
-    warmup_turns: int = 2
+    round_seconds: float = 5.0  # per channel and round, the load held throughout
+    rounds: int = 6
+    warmup_seconds: float = 2.0
     saturation_clients: int = 20
     saturation_seconds: float = 30.0  # per channel, over all its slices
     saturation_rounds: int = 2
@@ -96,7 +97,8 @@ class Settings:
     replicas: int = 2
 
 
-QUICK = Settings(conversations=2, turns=2, rounds=1, warmup_turns=1, saturation_clients=4,
+QUICK = Settings(conversations=2, round_seconds=1.0, rounds=1, warmup_seconds=0.5,
+                 saturation_clients=4,
                  saturation_seconds=2.0, saturation_rounds=1, open_rate=10.0,
                  open_conversations=10, open_seconds=3.0, long_turns=12, long_window=3,
                  scaling_clients=4, scaling_seconds=2.0, start_together=True)
@@ -121,8 +123,9 @@ async def on_sqlite(server: RasaServer, settings: Settings) -> dict[str, Any]:
     bubbles = await calibrate(server.url)
     async with http_session() as http:
         channels = all_channels(server.url, http, server.account, bubbles)
-        collected = await interleaved(channels, settings.conversations, settings.turns,
-                                      settings.rounds, settings.warmup_turns)
+        collected = await interleaved(channels, settings.conversations,
+                                      settings.round_seconds, settings.rounds,
+                                      settings.warmup_seconds)
         baseline = collected[BASELINE].summary()
         closed = {name: {"summary": part.summary(),
                          "ratio_to_baseline": ratios(part.summary(), baseline)}
@@ -219,7 +222,12 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     window = (f"median of turns {settings['long_turns'] - settings['long_window'] + 1}-"
               f"{settings['long_turns']} over turns 1-{settings['long_window']}, one "
               "conversation, bare REST")
+    voice = result["closed_loop"]["channels"]["voice"]["ratio_to_baseline"]
+    calls = (f"voice webhook over bare REST, {result['closed_loop']['conversations']} "
+             "conversations each, closed loop")
     return {
+        "voice_ratio_p50": _target(voice["p50"], 1.15, False, calls),
+        "voice_ratio_p95": _target(voice["p95"], 1.15, False, calls),
         "saturation_turns_per_s": _target(
             saturation["turns_per_s"], 25.0, True,
             f"project REST channel, {result['saturation']['clients']} clients back to back, "
@@ -295,7 +303,8 @@ def main() -> int:
                  "note": "client-side wall clock on loopback; the client shares the machine's "
                          "CPUs with the server, and other work on a shared machine adds "
                          "noise: compare ratios to the baseline of the same run"},
-        "closed_loop": {"conversations": settings.conversations, "turns": settings.turns,
+        "closed_loop": {"conversations": settings.conversations,
+                        "round_seconds": settings.round_seconds,
                         "rounds": settings.rounds, "baseline": BASELINE,
                         "channels": measured["closed_loop"]},
         "saturation": {"clients": settings.saturation_clients,

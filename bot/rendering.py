@@ -47,6 +47,7 @@ _URL = re.compile(r"https?://(?:www\.)?([^/\s)]+)[^\s)]*")
 _EMPHASIS = re.compile(r"(?<!\w)(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
 _HEADING = re.compile(r"^#{1,6}\s*", re.MULTILINE)
 _BULLET = re.compile(r"^\s*[-*]\s+", re.MULTILINE)
+_SYMBOL = re.compile(r"[^\w\s]")
 
 # GSM 03.38 basic character set; these cost one septet each.
 GSM7_BASIC = set(
@@ -106,7 +107,8 @@ def for_voice(text: str) -> str:
     # A spoken address is the site's name, never a path ("forsakringskassan.se").
     text = _URL.sub(lambda m: m.group(1), text)
     text = _strip_markdown(text)
-    text = "".join(" " if _is_emoji(c) else c for c in text)
+    # Only symbols can be emoji: look at those alone, not at every letter.
+    text = _SYMBOL.sub(lambda m: " " if _is_emoji(m.group()) else m.group(), text)
     text = re.sub(r"\s*\n+\s*", " ", text)
     return re.sub(r"[ ]{2,}", " ", text).strip()
 

@@ -31,6 +31,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.event_types import EventTypes
 from bot.language import CARRIED_LANGUAGE_KEY, fold_language
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                  compact_every: int = DEFAULT_COMPACT_EVERY, **kwargs: Any) -> None:
         self.window_events = _whole("window_events", window_events, 4)
         self.compact_every = _whole("compact_every", compact_every, 1)
+        self.event_types = EventTypes()
         super().__init__(domain, dialect, host, port, db, username,
                          password, event_broker, login_db, query, **kwargs)
         if self.engine.dialect.name == "sqlite":
@@ -144,8 +146,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             stored = rows.order_by(self.SQLEvent.id).all()
         if not stored and not prefix:
             return None
-        tracker = DialogueStateTracker.from_dict(
-            sender_id, [*prefix, *(json.loads(row.data) for row in stored)],
+        tracker = DialogueStateTracker.from_events(
+            sender_id,
+            self.event_types.deserialise([*prefix, *(json.loads(row.data) for row in stored)]),
             self.domain.slots)
         setattr(tracker, _LOADED_ATTRIBUTE,
                 _Loaded(len(prefix), start_id, [int(row.id) for row in stored]))
@@ -214,7 +217,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         """The events a retrieval starts with instead of ``folded``: same slots, same active
         loop, same language state."""
         assert self.domain is not None
-        replay = DialogueStateTracker.from_dict(sender_id, folded, self.domain.slots)
+        replay = DialogueStateTracker.from_events(
+            sender_id, self.event_types.deserialise(folded), self.domain.slots)
         language = fold_language(folded, None)
         stamp = float(folded[-1].get("timestamp") or 0.0) if folded else None
         events: list[Event] = [SessionStarted(

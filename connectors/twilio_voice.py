@@ -60,6 +60,7 @@ from connectors.twilio_request import (
 )
 from connectors.voice_call import ONE_MOMENT, CallInput, TurnResult, VoiceCallService
 from connectors.voice_config import VoiceSettings, dialable
+from connectors.voice_pending import PendingStep
 from connectors.voice_store import CallState, CallStore, open_voice_store
 from connectors.voice_twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 
@@ -167,7 +168,7 @@ class TwilioVoiceInput(InputChannel):
         self.store: CallStore = open_voice_store(settings.store_path, self.handle)
         self.ids = CallerIds(settings.conversation_secret)
         self.tasks = BackgroundTasks()
-        self.pending: dict[tuple[str, int], asyncio.Task[str]] = {}
+        self.pending: dict[tuple[str, int], PendingStep] = {}
         self.sender = sender
         if sender is None and settings.sms_enabled:
             self.sender = OutboundSender(
@@ -268,9 +269,18 @@ class TwilioVoiceInput(InputChannel):
             await processor.tracker_store.save(tracker)
 
     # ---- steps ----
-    async def _process(self, service: VoiceCallService, call: CallInput, step: int,
-                       greeting: bool) -> str:
-        state = await self.store.load(call.call_sid)
+    async def _process(self, service: VoiceCallService, call: CallInput,
+                       state: CallState | None, step: int, greeting: bool,
+                       pending: PendingStep) -> None:
+        try:
+            twiml = await self._answer_step(service, call, state, step, greeting)
+        except Exception as error:  # the call store failed: the waiting request answers 500
+            pending.fail(error)
+            raise
+        pending.resolve(twiml)
+
+    async def _answer_step(self, service: VoiceCallService, call: CallInput,
+                           state: CallState | None, step: int, greeting: bool) -> str:
         if state is None:
             state = CallState(self.ids.conversation(call.caller, call.call_sid))
         if state.mode == "closed":
@@ -294,13 +304,11 @@ class TwilioVoiceInput(InputChannel):
                                       Ending.REDIRECT), language, key[1])
 
     async def _wait(self, key: tuple[str, int], language: str) -> str:
-        task = self.pending.get(key)
-        if task is None:
+        pending = self.pending.get(key)
+        if pending is None:
             return await self._wait_elsewhere(key, language)
-        try:
-            return await asyncio.wait_for(asyncio.shield(task), self.settings.answer_timeout)
-        except asyncio.TimeoutError:
-            return self._one_moment(key, language)
+        twiml = await pending.wait(self.settings.answer_timeout)
+        return twiml if twiml is not None else self._one_moment(key, language)
 
     async def _wait_elsewhere(self, key: tuple[str, int], language: str) -> str:
         """The step is processed by another replica: its answer will be in the store."""
@@ -338,9 +346,9 @@ class TwilioVoiceInput(InputChannel):
         if not start.first:
             logger.info("voice %s step %d: repeated request, answered once", *key)
             return start.twiml or await self._wait(key, language)
+        pending = self.pending[key] = PendingStep()
         task = self.tasks.spawn(self._process(self._service(request, on_new_message), call,
-                                              step, kind == "incoming"))
-        self.pending[key] = task
+                                              state, step, kind == "incoming", pending))
         task.add_done_callback(lambda _: self.pending.pop(key, None))
         return await self._wait(key, language)
 

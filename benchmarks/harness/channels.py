@@ -55,6 +55,9 @@ class Conversation(Protocol):
 
 class Channel(Protocol):
     name: str
+    # Opening a conversation already made its first Rasa turn (voice: the greeting), which
+    # started the session: the closed loop then asks no untimed question before timing.
+    opens_with_a_turn: bool
 
     async def open(self) -> Conversation: ...
 
@@ -95,6 +98,7 @@ class RestChannel:
     base_url: str
     http: aiohttp.ClientSession
     webhook: str = ""
+    opens_with_a_turn: bool = False
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -162,6 +166,7 @@ class SmsChannel:
     http: aiohttp.ClientSession
     account: TwilioAccount
     name: str = "sms"
+    opens_with_a_turn: bool = False
     prefix: str = field(default_factory=lambda: f"{secrets.randbelow(1000):03d}")
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -242,6 +247,7 @@ class VoiceChannel:
     http: aiohttp.ClientSession
     account: TwilioAccount
     name: str = "voice"
+    opens_with_a_turn: bool = True  # the call's greeting
     prefix: str = field(default_factory=lambda: f"{secrets.randbelow(1000):03d}")
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -321,6 +327,7 @@ class WebChatChannel:
     base_url: str
     bubbles: Mapping[str, int]  # question → bubbles in its answer
     name: str = "webchat"
+    opens_with_a_turn: bool = False
 
     async def open(self) -> WebChatConversation:
         conversation = WebChatConversation(self.base_url, self.bubbles)

@@ -5,6 +5,7 @@ a wrong or missing answer is a failed turn, never a fast one."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import statistics
 import time
@@ -72,35 +73,77 @@ async def close_all(conversations: Sequence[Conversation | str]) -> None:
 
 
 # ---- closed loop ----
-async def closed_loop(channel: Channel, conversations: int, turns: int,
+class _HeldLoad:
+    """Keeps ``count`` conversations asking until every one of them is past the window."""
+
+    def __init__(self, count: int) -> None:
+        self._left = count
+        self.released = asyncio.Event()
+        if count == 0:
+            self.released.set()
+
+    def passed(self) -> None:
+        self._left -= 1
+        if self._left == 0:
+            self.released.set()
+
+
+async def closed_loop(channel: Channel, conversations: int, seconds: float,
                       first_question: int = 0) -> tuple[list[Turn], float]:
-    """``conversations`` at once, each asking ``turns`` questions one after the other.
+    """``conversations`` at once, each asking one question after the other; the turns that
+    start within a window of ``seconds`` count, and the load is held until every counted
+    turn is answered: a conversation past the window keeps asking (uncounted) until all are
+    past it. So every counted turn ran among ``conversations`` others, as "latency at N
+    concurrent conversations" means. (A fixed number of turns per conversation does not
+    hold it: conversations that finish early leave the rest to run with fewer at once, and
+    the more so the less evenly a channel serves them, which flatters an uneven channel.)
 
     Each conversation first asks one question untimed (only a wrong answer is kept, as a
     failed turn): the session start is then out of the timed turns in every channel alike,
-    as it is for voice, whose call starts with the greeting."""
+    as it is for voice, whose call starts with the greeting. A conversation stops at its
+    first failed turn (a failed call is out of step); every failure, counted or not, is
+    kept. Returns the turns and the window's length, so turns/s is counted turns per second.
+    """
     opened = await open_conversations(channel, conversations)
-    results: list[Turn] = []
+    primed: list[Turn] = []
+    if not channel.opens_with_a_turn:
+        await asyncio.gather(*(_prime(channel.name, c, question(first_question + index - 1),
+                                      primed) for index, c in enumerate(opened)))
+    results: list[Turn] = [turn for turn in primed if not turn.correct]
+    load = _HeldLoad(len(opened))
+    window_end = time.perf_counter() + seconds
 
-    async def converse(index: int, conversation: Conversation | str, timed: int,
-                       first: int) -> None:
-        for number in range(timed):
-            asked = question(first + index + number)
-            if isinstance(conversation, str):
-                results.append(Turn(channel.name, 0.0, False, conversation))
-            else:
-                results.append(await timed_turn(channel.name, conversation, asked))
+    async def converse(index: int, conversation: Conversation | str) -> None:
+        if isinstance(conversation, str):
+            results.append(Turn(channel.name, 0.0, False, conversation))
+            load.passed()
+            return
+        past = False
+        for number in itertools.count():
+            counted = time.perf_counter() < window_end
+            if not counted and not past:
+                past = True
+                load.passed()
+            if load.released.is_set():
+                return
+            turn = await timed_turn(channel.name, conversation,
+                                    question(first_question + index + number))
+            if counted or not turn.correct:
+                results.append(turn)
+            if not turn.correct:
+                if not past:
+                    load.passed()
+                return
 
-    await asyncio.gather(*(converse(index, c, 1, first_question - 1)
-                           for index, c in enumerate(opened)))
-    primed = [turn for turn in results if not turn.correct]
-    results.clear()
-    started = time.perf_counter()
-    await asyncio.gather(*(converse(index, c, turns, first_question)
-                           for index, c in enumerate(opened)))
-    seconds = time.perf_counter() - started
+    await asyncio.gather(*(converse(index, c) for index, c in enumerate(opened)))
     await close_all(opened)
-    return primed + results, seconds
+    return results, seconds
+
+
+async def _prime(channel: str, conversation: Conversation | str, asked: Question,
+                 into: list[Turn]) -> None:
+    if not isinstance(conversation, str):
+        into.append(await timed_turn(channel, conversation, asked))
 
 
 @dataclass
@@ -116,18 +159,19 @@ class Collected:
         return summarise(self.turns, self.seconds)
 
 
-async def interleaved(channels: dict[str, Channel], conversations: int, turns: int,
-                      rounds: int, warmup_turns: int = 2) -> dict[str, Collected]:
-    """Every channel (the baseline among them) in each round, the order rotated per round,
-    so drift on a shared machine hits all of them alike. A warm-up round is not counted."""
+async def interleaved(channels: dict[str, Channel], conversations: int, seconds: float,
+                      rounds: int, warmup_seconds: float = 2.0) -> dict[str, Collected]:
+    """Every channel (the baseline among them) for ``seconds`` in each round, the order
+    rotated per round, so drift on a shared machine hits all of them alike. A warm-up round
+    is not counted."""
     for channel in channels.values():
-        await closed_loop(channel, conversations, warmup_turns)
+        await closed_loop(channel, conversations, warmup_seconds)
     collected = {name: Collected() for name in channels}
     names = list(channels)
     for index in range(rounds):
         order = names[index % len(names):] + names[:index % len(names)]
         for name in order:
-            collected[name].add(*await closed_loop(channels[name], conversations, turns,
+            collected[name].add(*await closed_loop(channels[name], conversations, seconds,
                                                    first_question=index))
     return collected
 

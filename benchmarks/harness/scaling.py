@@ -49,7 +49,7 @@ async def measure_scaling(single_url: str, balanced_url: str, replicas: int,
                                webhook=webhook)
         warmup = Collected()
         for channel in (single, balanced):
-            warmup.add(*await closed_loop(channel, clients, 2))
+            warmup.add(*await closed_loop(channel, clients, 2.0))
         results = await saturation_rounds([single, balanced], clients, seconds, rounds)
     one, many = results[single.name], results[balanced.name]
     return Scaling(status="measured", reason="", replicas=replicas, single_url=single_url,

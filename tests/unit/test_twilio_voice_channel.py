@@ -19,6 +19,7 @@ from sanic import Sanic
 from connectors.twilio_voice import TwilioVoiceInput
 from connectors.voice_call import MENU, ONE_MOMENT, REPROMPT
 from connectors.voice_config import VoiceConfigError, VoiceSettings, dialable
+from connectors.voice_store import CallState
 from connectors.voice_twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 
 from .sms_fakes import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, SECRET, FakeRasa, form_body, sign
@@ -194,3 +195,19 @@ def test_the_status_callback_ends_the_call(tmp_path: Path) -> None:
             200, expected((), 2, Ending.HANGUP))
         assert client.rasa.texts == ["/greet"]
     serve(channel(tmp_path), test)
+
+
+def test_a_call_store_that_fails_mid_step_gives_an_error_not_a_hang(tmp_path: Path) -> None:
+    voice = channel(tmp_path)
+
+    async def broken_save(call_sid: str, state: CallState) -> None:
+        raise OSError("disk I/O error")
+
+    async def test(client: Client) -> None:
+        voice.store.save = broken_save  # type: ignore[method-assign]
+        status, _ = await asyncio.wait_for(
+            client.post(f"{PREFIX}/incoming", call_params()), 5)
+        assert status == 500
+        assert client.rasa.texts == ["/greet"]
+        assert voice.pending == {}
+    serve(voice, test)
