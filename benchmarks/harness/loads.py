@@ -302,20 +302,31 @@ class LongConversation(TypedDict):
     failed: int
     failures: list[str]
     latencies_ms: list[float]  # every turn in order (failed ones too), for the plot
+    fresh_latencies_ms: list[float]  # the fresh conversation's turns, asked beside the last
 
 
 async def long_conversation(channel: Channel, turns: int, window: int) -> LongConversation:
-    """One conversation, ``turns`` turns in a row: the first ``window`` turns' median
-    against the last ``window`` turns' median."""
+    """One conversation, ``turns`` turns in a row: the median of its last ``window`` turns
+    against the median of a fresh conversation's first ``window`` turns. The two are asked
+    turn about (fresh 1, long ``turns - window + 1``, fresh 2, ...), so both medians are
+    taken at the same time: a shared machine's drift over the run does not enter the ratio.
+    ``latencies_ms`` is the long conversation's every turn, for the plot."""
     conversation = await channel.open()
+    fresh = await channel.open()
     results: list[Turn] = []
+    first_turns: list[Turn] = []
     try:
-        for number in range(turns):
+        for number in range(turns - window):
             results.append(await timed_turn(channel.name, conversation, question(number)))
+        for number in range(window):
+            first_turns.append(await timed_turn(channel.name, fresh, question(number)))
+            results.append(await timed_turn(channel.name, conversation,
+                                            question(turns - window + number)))
     finally:
         await conversation.close()
-    failed = [turn for turn in results if not turn.correct]
-    first = [turn.latency_ms for turn in results[:window] if turn.correct]
+        await fresh.close()
+    failed = [turn for turn in [*results, *first_turns] if not turn.correct]
+    first = [turn.latency_ms for turn in first_turns if turn.correct]
     last = [turn.latency_ms for turn in results[-window:] if turn.correct]
     first_median = statistics.median(first) if first else None
     last_median = statistics.median(last) if last else None
@@ -325,7 +336,8 @@ async def long_conversation(channel: Channel, turns: int, window: int) -> LongCo
         ratio_last_to_first=round(last_median / first_median, 3)
         if first_median and last_median else None,
         failed=len(failed), failures=[str(turn.error) for turn in failed[:5]],
-        latencies_ms=[round(turn.latency_ms, 1) for turn in results])
+        latencies_ms=[round(turn.latency_ms, 1) for turn in results],
+        fresh_latencies_ms=[round(turn.latency_ms, 1) for turn in first_turns])
 
 
 def _round(value: float | None) -> float | None:

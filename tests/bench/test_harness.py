@@ -15,7 +15,12 @@ import pytest
 import yaml
 
 from benchmarks.harness.channels import BASELINE, CHANNELS
-from benchmarks.harness.loads import closed_loop, poisson_schedule, timed_turn
+from benchmarks.harness.loads import (
+    closed_loop,
+    long_conversation,
+    poisson_schedule,
+    timed_turn,
+)
 from benchmarks.harness.questions import QUESTIONS, Question, normalise, question
 from benchmarks.harness.stats import Turn, percentile, summarise
 from bot.rendering import for_sms, for_voice
@@ -153,6 +158,16 @@ def test_only_a_channel_whose_opening_is_no_turn_gets_an_untimed_first_question(
     assert greeted.opened[0].texts[0] == question(2).text
 
 
+def test_the_long_conversations_last_turns_are_asked_turn_about_with_a_fresh_ones_first(
+        ) -> None:
+    channel = PacedChannel([0.001, 0.001])
+    result = asyncio.run(long_conversation(channel, 8, 3))
+    order = [number for number, _, _ in channel.log]
+    assert order == [0] * 5 + [1, 0] * 3  # long 1-5, then fresh 1 / long 6, ...
+    assert len(result["latencies_ms"]) == 8 and len(result["fresh_latencies_ms"]) == 3
+    assert result["failed"] == 0 and result["ratio_last_to_first"] is not None
+
+
 def test_a_failed_turn_ends_its_conversation_and_is_kept_even_past_the_window() -> None:
     channel = PacedChannel([0.01, 0.01], fail_at={1: 3})
     turns, _ = asyncio.run(closed_loop(channel, 2, 0.2))
@@ -207,6 +222,7 @@ def test_quick_run_writes_the_results_and_every_channel_answers_correctly(
     for store in ("sqlite", "postgresql"):
         length = result["conversation_length"][store]
         assert len(length["latencies_ms"]) == settings["long_turns"], store
+        assert len(length["fresh_latencies_ms"]) == settings["long_window"], store
         assert length["ratio_last_to_first"] > 0, store
 
     processes = result["processes"]
