@@ -198,3 +198,4 @@ def test_no_phone_number_or_personnummer_in_the_tracker(assistant: Assistant) ->
     for log in assistant.logs:
         text = log.read_text(errors="replace")
         assert c.caller not in text and "191212121212" not in text, log.name
+        assert '"redacted": true' not in text, f"{log.name} logged personal data (scrubbed)"
