@@ -99,7 +99,7 @@ class BackgroundTasks:
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            logger.error("background SMS task failed: %s", type(task.exception()).__name__)
+            logger.error("background task failed: %s", type(task.exception()).__name__)
 
     async def drain(self, timeout: float) -> None:
         if self._tasks:
