@@ -35,14 +35,33 @@ _PHONE = re.compile(
     r"|(?<![\w.+-])0\d(?:[ -]?\d){6,9}(?!\w)")
 # Sanic's own loggers: their handlers are replaced so that every line is JSON, once.
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
+# Twilio's REST client logs every request's URL and headers at INFO: eight lines for each SMS
+# sent, each with the account SID, whose hex digits can even look like a personnummer to the
+# filter. Its warnings and errors still pass; LOG_LEVEL=DEBUG shows it all.
+CHATTY_LOGGERS = ("twilio.http_client", "twilio.async_http_client")
 
 LOG_REDACTIONS = Counter("assistant_log_redactions",
                          "Log records in which personal data had to be scrubbed", ["service"])
 
 
+# Twilio's ids (two capitals and 32 hex digits: AC..., CA..., SM...) name an account, a call or
+# a message, never a person, and their digits can look like a personnummer.
+_TWILIO_SID = re.compile(r"\b[A-Z]{2}[0-9a-f]{32}\b")
+
+
+def _scrub_plain(text: str) -> str:
+    return _PHONE.sub(PHONE_REDACTED, redact(text).text) if text else text
+
+
 def scrub(text: str) -> str:
-    """The text with personnummer-shaped and phone-number-shaped sequences replaced."""
-    return _PHONE.sub(PHONE_REDACTED, redact(text).text)
+    """The text with personnummer-shaped and phone-number-shaped sequences replaced; Twilio
+    ids are left as they are."""
+    parts, last = [], 0
+    for sid in _TWILIO_SID.finditer(text):
+        parts += [_scrub_plain(text[last:sid.start()]), sid.group()]
+        last = sid.end()
+    parts.append(_scrub_plain(text[last:]))
+    return "".join(parts)
 
 
 class RedactingFilter(logging.Filter):
@@ -125,6 +144,9 @@ def install(service: str, stream: IO[str] | None = None,
     root.addHandler(handler)
     root.setLevel((level or os.environ.get("LOG_LEVEL") or "INFO").upper())
     logging.captureWarnings(True)  # Python warnings become records (logger py.warnings) too
+    chatty_level = logging.WARNING if root.level > logging.DEBUG else logging.NOTSET
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty_level)
     for name in SANIC_LOGGERS:
         logger = logging.getLogger(name)
         for old in list(logger.handlers):

@@ -108,3 +108,22 @@ def test_log_format_switch(value: str | None, json_lines: bool) -> None:
 def test_scrub_is_the_channels_redaction_plus_phone_numbers() -> None:
     assert scrub("19121212-1212") == "PNR_REDACTED"
     assert scrub("ring +46 70 123 45 67") == f"ring {PHONE_REDACTED}"
+
+
+def test_twilios_request_chatter_is_left_out_but_not_its_warnings(
+        captured: io.StringIO) -> None:
+    client = logging.getLogger("twilio.async_http_client")
+    client.info("POST Request: https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json")
+    client.warning("Twilio answered 429")
+    assert [line["message"] for line in lines(captured)] == ["Twilio answered 429"]
+    install("test", stream=captured, level="DEBUG")
+    client.info("Response Status Code: 201")
+    assert lines(captured)[-1]["message"] == "Response Status Code: 201"
+    install("test", stream=captured, level="INFO")
+
+
+def test_a_twilio_id_whose_digits_look_like_a_personnummer_is_not_scrubbed() -> None:
+    sid = "AC0d7cf191212121212eff75b82b1b1b45"  # 191212121212 inside: Tolvan's number
+    line = f"POST /2010-04-01/Accounts/{sid}/Messages.json for 191212121212"
+    assert scrub(line) == f"POST /2010-04-01/Accounts/{sid}/Messages.json for PNR_REDACTED"
+    assert scrub(f"call {sid.replace('AC', 'ac')}") != f"call {sid.replace('AC', 'ac')}"
