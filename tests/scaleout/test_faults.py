@@ -178,6 +178,18 @@ def measure(faulty: RunningStack, load: Load, window: Window) -> dict[str, Any]:
     }
 
 
+def outage(stop: Callable[[], None], start: Callable[[], None],
+           seconds: float) -> Callable[[Window], None]:
+    """A fault that stops a server, waits, and starts it again, marking the window."""
+    def fault(window: Window) -> None:
+        window.fault_at = time.monotonic()
+        stop()
+        time.sleep(seconds)
+        start()
+        window.restored_at = time.monotonic()
+    return fault
+
+
 def assert_nothing_lost(result: dict[str, Any]) -> None:
     assert result["lost"] == 0, result
     assert result["tracker_store_problems"] == 0, result
@@ -203,13 +215,7 @@ def test_a_rasa_replica_killed(faulty: RunningStack, results: dict[str, Any]) ->
 
 def test_postgresql_restarted(faulty: RunningStack, servers: Servers,
                               results: dict[str, Any]) -> None:
-    def restart(window: Window) -> None:
-        window.fault_at = time.monotonic()
-        servers.postgres.stop("fast")
-        time.sleep(3)
-        servers.postgres.start()
-        window.restored_at = time.monotonic()
-
+    restart = outage(lambda: servers.postgres.stop("fast"), servers.postgres.start, 3)
     load, window = under_load(faulty.stack.url, restart)
     result = measure(faulty, load, window)
     results["postgresql_restarted"] = result
@@ -218,13 +224,8 @@ def test_postgresql_restarted(faulty: RunningStack, servers: Servers,
 
 def test_redis_cut_for_some_seconds(faulty: RunningStack, servers: Servers,
                                     results: dict[str, Any]) -> None:
-    def cut(window: Window) -> None:
-        window.fault_at = time.monotonic()
-        servers.redis.stop()  # its data goes with it (nothing saved)
-        time.sleep(5)
-        servers.redis.start()
-        window.restored_at = time.monotonic()
-
+    # Its data goes with it (nothing saved).
+    cut = outage(servers.redis.stop, servers.redis.start, 5)
     load, window = under_load(faulty.stack.url, cut)
     result = measure(faulty, load, window)
     results["redis_cut"] = result
@@ -255,13 +256,7 @@ def test_case_backends_down_for_some_seconds(faulty: RunningStack,
     asker = threading.Thread(target=lambda: asyncio.run(ask_personal()))
     asker.start()
 
-    def backends_down(window: Window) -> None:
-        window.fault_at = time.monotonic()
-        stack.stop_backends()
-        time.sleep(8)
-        stack.start_backends()
-        window.restored_at = time.monotonic()
-
+    backends_down = outage(stack.stop_backends, stack.start_backends, 8)
     try:
         load, window = under_load(stack.url, backends_down)
     finally:
