@@ -36,17 +36,19 @@ _PHONE = re.compile(
 # Sanic's own loggers: their handlers are replaced so that every line is JSON, once.
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
 # Twilio's REST client logs every request's URL and headers at INFO: eight lines for each SMS
-# sent, each with the account SID, whose hex digits can even look like a personnummer to the
-# filter. Its warnings and errors still pass; LOG_LEVEL=DEBUG shows it all.
+# sent, each with the account SID. Its warnings and errors still pass; LOG_LEVEL=DEBUG shows it all.
 CHATTY_LOGGERS = ("twilio.http_client", "twilio.async_http_client")
 
 LOG_REDACTIONS = Counter("assistant_log_redactions",
                          "Log records in which personal data had to be scrubbed", ["service"])
 
 
-# Twilio's ids (two capitals and 32 hex digits: AC..., CA..., SM...) name an account, a call or
-# a message, never a person, and their digits can look like a personnummer.
-_TWILIO_SID = re.compile(r"\b[A-Z]{2}[0-9a-f]{32}\b")
+# Generated ids: a run of 16 or more hex digits with a letter among them, alone or after two
+# capitals (Twilio's AC..., CA..., SM...; our sms-/voice- conversation ids). They name an
+# account, a call or a conversation, never a person, and their digits can look like a
+# personnummer.
+_HEX_ID = re.compile(r"(?<![0-9A-Za-z])(?:[A-Z]{2})?(?=[0-9a-f]*[a-f])[0-9a-f]{16,}"
+                     r"(?![0-9A-Za-z])")
 
 
 def _scrub_plain(text: str) -> str:
@@ -54,10 +56,10 @@ def _scrub_plain(text: str) -> str:
 
 
 def scrub(text: str) -> str:
-    """The text with personnummer-shaped and phone-number-shaped sequences replaced; Twilio
-    ids are left as they are."""
+    """The text with personnummer-shaped and phone-number-shaped sequences replaced; generated
+    hex ids are left as they are."""
     parts, last = [], 0
-    for sid in _TWILIO_SID.finditer(text):
+    for sid in _HEX_ID.finditer(text):
         parts += [_scrub_plain(text[last:sid.start()]), sid.group()]
         last = sid.end()
     parts.append(_scrub_plain(text[last:]))

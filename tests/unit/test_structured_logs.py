@@ -126,4 +126,6 @@ def test_a_twilio_id_whose_digits_look_like_a_personnummer_is_not_scrubbed() -> 
     sid = "AC0d7cf191212121212eff75b82b1b1b45"  # 191212121212 inside: Tolvan's number
     line = f"POST /2010-04-01/Accounts/{sid}/Messages.json for 191212121212"
     assert scrub(line) == f"POST /2010-04-01/Accounts/{sid}/Messages.json for PNR_REDACTED"
-    assert scrub(f"call {sid.replace('AC', 'ac')}") != f"call {sid.replace('AC', 'ac')}"
+    conversation = "sms-aec2f644e191212121212d1836c1aa1d2b"
+    assert scrub(f"sms keyword help in {conversation}") == f"sms keyword help in {conversation}"
+    assert scrub("pnr191212121212") != "pnr191212121212"  # a word, not a hex id: scrubbed
