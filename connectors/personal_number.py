@@ -4,20 +4,37 @@ Accepts 12 or 10 digits, with or without the hyphen, and "+" for people aged 100
 (10-digit form). Validates the Luhn check digit and the date; samordningsnummer (day + 60)
 are valid too. Channels call ``redact`` on every message before Rasa sees it, so a
 personnummer never reaches the tracker store or the logs: it is replaced by ``PNR_REDACTED``,
-the token the NLU is trained on.
+the token the NLU is trained on. The log scrubber calls the same ``redact``.
+
+Numbers are found as people type them, not only as forms print them: any dash (en dash,
+non-breaking hyphen, minus sign, full-width hyphen), spaces of any kind or a dot between the
+groups ("1912 1212 1212", "191212 12 12", "19121212.1212"), and full-width or other Unicode
+decimal digits. ``normalise`` maps those characters one for one, so a match in the normalised
+text is the same span of the original.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 REDACTED = "PNR_REDACTED"
-
-# Candidates: 6 or 8 date digits, an optional separator, 4 digits; not inside a longer number.
-_CANDIDATE = re.compile(r"(?<![\d])(\d{8}|\d{6})\s?([-+])?\s?(\d{4})(?![\d])")
 COORDINATION_OFFSET = 60
+
+# Characters phones' keyboards and word processors put where a '-' was meant.
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u00ad")
+_DOTS = frozenset("\uff0e\u3002\u2024")
+_PLUSES = frozenset("\uff0b\u207a")
+
+# Runs of digit groups (in the normalised text); each group is a maximal digit sequence and
+# groups are joined by a short separator: spaces, or one '-', '+' or '.' with spaces around.
+_RUN = re.compile(r"\d+(?:(?: {0,2}[-+.] {0,2}| {1,2})\d+)*")
+_GROUP = re.compile(r"\d+")
+# Where the date ends and the four last digits begin, by length of the whole number.
+_DATE_DIGITS = {12: 8, 10: 6}
 
 
 @dataclass(frozen=True)
@@ -64,14 +81,88 @@ def _full_year(yymmdd: str, plus: bool, today: dt.date) -> str:
     return f"{year:04d}{yymmdd[2:]}"
 
 
+def normalise(text: str) -> str:
+    """The text with every digit as an ASCII digit, every dash as '-', every space as ' ' and
+    full-width dots and pluses as ASCII: one character for one, so spans stay the same."""
+    out = []
+    for char in text:
+        if char.isascii():
+            out.append(char)
+        elif char.isdecimal():
+            out.append(str(unicodedata.decimal(char)))
+        elif char in _DASHES:
+            out.append("-")
+        elif char.isspace() or unicodedata.category(char) == "Zs":
+            out.append(" ")
+        elif char in _DOTS:
+            out.append(".")
+        elif char in _PLUSES:
+            out.append("+")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int
+    end: int
+    digits: str
+    plus: bool  # '+' between date and the last four digits (aged 100 or more)
+
+
+def _candidates(normalised: str) -> Iterator[_Candidate]:
+    """Spans shaped like a personnummer: 12 or 10 digits in whole groups, any separator
+    between groups, and a group boundary where the date ends if there is any separator.
+    '0771-524 524' has none there, so the support line is not mistaken for one."""
+    for run in _RUN.finditer(normalised):
+        groups = [(g.start() + run.start(), g.end() + run.start(), g.group())
+                  for g in _GROUP.finditer(run.group())]
+        index = 0
+        while index < len(groups):
+            found = _window_at(normalised, groups, index)
+            if found is None:
+                index += 1
+                continue
+            candidate, index = found
+            yield candidate
+
+
+def _window_at(text: str, groups: list[tuple[int, int, str]],
+               first: int) -> tuple[_Candidate, int] | None:
+    """The longest personnummer-shaped window of whole groups starting at ``first``, and the
+    index of the group after it."""
+    for length in (12, 10):
+        count, last, joins = 0, first, []
+        while last < len(groups) and count < length:
+            if last > first:
+                joins.append(count)
+            count += len(groups[last][2])
+            last += 1
+        if count != length or (joins and _DATE_DIGITS[length] not in joins):
+            continue
+        window = groups[first:last]
+        separators = "".join(text[left[1]:right[0]] for left, right in zip(window, window[1:]))
+        digits = "".join(group[2] for group in window)
+        return _Candidate(window[0][0], window[-1][1], digits, "+" in separators), last
+    return None
+
+
 def parse(text: str, today: dt.date | None = None) -> PersonalNumber | None:
     """A valid personnummer or samordningsnummer written alone (spaces allowed), else None."""
-    match = _CANDIDATE.fullmatch(text.strip())
-    return _validate(match, today or dt.date.today()) if match else None
+    normalised = normalise(text)
+    stripped = normalised.strip()
+    offset = len(normalised) - len(normalised.lstrip())
+    for candidate in _candidates(normalised):
+        if candidate.start == offset and candidate.end == offset + len(stripped):
+            return _validate(candidate, today or dt.date.today())
+    return None
 
 
-def _validate(match: re.Match[str], today: dt.date) -> PersonalNumber | None:
-    date_part, separator, tail = match.group(1), match.group(2), match.group(3)
+def _validate(candidate: _Candidate, today: dt.date) -> PersonalNumber | None:
+    date_part = candidate.digits[:_DATE_DIGITS[len(candidate.digits)]]
+    tail = candidate.digits[len(date_part):]
+    separator = "+" if candidate.plus else None
     if len(date_part) == 8:
         if separator == "+":
             return None  # '+' belongs to the 10-digit form only
@@ -105,14 +196,14 @@ def redact(text: str, today: dt.date | None = None) -> Redaction:
     day = today or dt.date.today()
     valid: list[PersonalNumber] = []
     invalid = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal invalid
-        number = _validate(match, day)
+    parts, last = [], 0
+    for candidate in _candidates(normalise(text)):
+        number = _validate(candidate, day)
         if number is not None:
             valid.append(number)
         else:
             invalid += 1
-        return REDACTED
-
-    return Redaction(_CANDIDATE.sub(replace, text), valid, invalid)
+        parts += [text[last:candidate.start], REDACTED]
+        last = candidate.end
+    parts.append(text[last:])
+    return Redaction("".join(parts), valid, invalid)
