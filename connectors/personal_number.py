@@ -142,7 +142,7 @@ def _window_at(text: str, groups: list[tuple[int, int, str]],
         if count != length or (joins and _DATE_DIGITS[length] not in joins):
             continue
         window = groups[first:last]
-        separators = "".join(text[left[1]:right[0]] for left, right in zip(window, window[1:]))
+        separators = text[window[0][1]:window[-1][0]]
         digits = "".join(group[2] for group in window)
         return _Candidate(window[0][0], window[-1][1], digits, "+" in separators), last
     return None
