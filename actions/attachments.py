@@ -13,6 +13,8 @@ from actions.personal_action import PersonalAction
 
 
 class ActionAttachmentOptions(PersonalAction):
+    answers_per_benefit = True
+
     def name(self) -> str:
         return "action_attachment_options"
 

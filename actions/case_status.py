@@ -22,6 +22,8 @@ def cases_asked_about(cases: list[Case], benefit: str | None) -> list[Case]:
 
 
 class ActionCaseStatus(PersonalAction):
+    answers_per_benefit = True
+
     def name(self) -> str:
         return "action_case_status"
 

@@ -9,6 +9,7 @@ sent to BankID; after a bounded number of failures the support line is offered.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,18 +18,20 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend_types import CaseBackend
+from actions.backend_types import Caller, CaseBackend
 from actions.identity.flow import (
     PENDING_SLOT,
     PERSON_SLOT,
     failed,
     follow_order,
     forget_identity,
+    identification_expired,
     order_key,
 )
 from actions.identity.provider import IdentityProviderError
 from actions.identity.services import IdentityServices, default_services
-from actions.personal_action import default_backend
+from actions.personal_action import channel_of, default_backend, idle_seconds
+from actions.personal_answers import personal_actions
 from connectors.identity_vault import METADATA_KEY
 
 CALLER_HASH_KEY = "caller_hash"
@@ -36,9 +39,11 @@ CALLER_HASH_KEY = "caller_hash"
 
 class ActionReceivePersonalNumber(Action):
     def __init__(self, backend: CaseBackend | None = None,
-                 identity: IdentityServices | None = None) -> None:
+                 identity: IdentityServices | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
         self._backend = backend
         self._identity = identity
+        self._environ = os.environ if environ is None else environ
 
     def name(self) -> str:
         return "action_receive_personal_number"
@@ -47,29 +52,39 @@ class ActionReceivePersonalNumber(Action):
                   domain: DomainDict) -> list[dict[str, Any]]:
         services = self._identity or default_services()
         backend = self._backend or default_backend()
+        events: list[dict[str, Any]] = []
         if tracker.get_slot(PERSON_SLOT):
-            dispatcher.utter_message(response="utter_already_identified")
-            return []
+            if not identification_expired(tracker, idle_seconds(self._environ)):
+                dispatcher.utter_message(response="utter_already_identified")
+                return []
+            events += forget_identity()
         metadata: Mapping[str, Any] = tracker.latest_message.get("metadata") or {}
         token = metadata.get(METADATA_KEY)
         number = await services.vault.take(token) if isinstance(token, str) else None
         if number is None:
-            return failed(dispatcher, tracker, "utter_personal_number_invalid", services)
+            return events + failed(dispatcher, tracker, "utter_personal_number_invalid",
+                                   services)
         keys = [f"conversation:{tracker.sender_id}"]
         if isinstance(metadata.get(CALLER_HASH_KEY), str):
             keys.append(f"caller:{metadata[CALLER_HASH_KEY]}")
         if not await services.limiter.try_start(keys):
             dispatcher.utter_message(response="utter_identification_rate_limited")
-            return [SlotSet(PENDING_SLOT, None)]
+            return [*events, SlotSet(PENDING_SLOT, None)]
         try:
             order_ref = await services.provider.start_phone_auth(number, "user")
         except IdentityProviderError:
-            return failed(dispatcher, tracker, "utter_bankid_failed", services)
+            return events + failed(dispatcher, tracker, "utter_bankid_failed", services)
         await services.vault.put(number, token=order_key(order_ref))
         dispatcher.utter_message(response="utter_confirm_in_bankid")
-        pending = tracker.get_slot(PENDING_SLOT)
-        return await follow_order(dispatcher, tracker, order_ref, services, backend,
-                                  pending=str(pending) if pending else None)
+        followed = await follow_order(dispatcher, tracker, order_ref, services, backend)
+        events += followed.events
+        pending = personal_actions(backend, services, self._environ).get(
+            str(tracker.get_slot(PENDING_SLOT)))
+        if followed.person_ref is not None and pending is not None:
+            # The question that was waiting is answered in this run (docs/dialogue.md).
+            events += await pending.answer_identified(
+                dispatcher, tracker, Caller(followed.person_ref, channel_of(tracker)))
+        return events
 
 
 class ActionLogOut(Action):

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_types import Caller, Payment
 from actions.personal_action import PersonalAction
+from actions.slots import BENEFIT_SLOT
 
 # Enough preliminary payments to plan by; the rest are on Mina sidor.
 MAX_PRELIMINARY = 3
@@ -25,6 +26,8 @@ def split_payments(payments: list[Payment]) -> tuple[Payment | None, list[Paymen
 
 
 class ActionNextPayment(PersonalAction):
+    answers_per_benefit = True
+
     def name(self) -> str:
         return "action_next_payment"
 
@@ -33,7 +36,15 @@ class ActionNextPayment(PersonalAction):
         profile = await self.profile_for_details(dispatcher, caller)
         if profile is None:
             return []
-        next_payment, later = split_payments(await self.backend.upcoming_payments(caller))
+        payments = await self.backend.upcoming_payments(caller)
+        benefit = tracker.get_slot(BENEFIT_SLOT)
+        if benefit:  # "när kommer bostadsbidraget?": that benefit's payments, or none
+            payments = [p for p in payments if p.benefit == benefit]
+            if not payments:
+                dispatcher.utter_message(response="utter_no_planned_payments_of_benefit",
+                                         benefit=benefit)
+                return []
+        next_payment, later = split_payments(payments)
         if next_payment is None:
             dispatcher.utter_message(response="utter_no_planned_payments")
             return []

@@ -2,7 +2,7 @@
 
 Identity: the conversation's ``person_ref`` slot, set by identification (personnummer and
 BankID, ``actions.identification``) and cleared after a period of inactivity or "logga ut".
-In the logged-in web chat the session token names the person (issue 4/7). For tests and
+In the logged-in web chat the session token names the person. For tests and
 demos only, when the action server runs with ``ASSISTANT_TEST_IDENTITY=on`` (off by default),
 a message's metadata ``test_person_ref`` names the person. The slot holds an opaque backend
 reference, never a personnummer.
@@ -39,6 +39,7 @@ from actions.identity.flow import (
     identification_expired,
 )
 from actions.identity.services import IdentityServices, default_services
+from actions.slots import BENEFIT_SLOT, LAST_PERSONAL_SLOT
 from bot.rendering import channel_kind
 
 logger = logging.getLogger(__name__)
@@ -65,15 +66,25 @@ def default_backend() -> HttpCaseBackend:
     return _shared_backend
 
 
+def idle_seconds(environ: Mapping[str, str]) -> float:
+    """How long an identification lasts without a message (IDENTITY_IDLE_SECONDS)."""
+    return float(environ.get("IDENTITY_IDLE_SECONDS", "900"))
+
+
 def test_identity_enabled(environ: Mapping[str, str]) -> bool:
     return environ.get(TEST_IDENTITY_SWITCH, "").lower() in {"on", "1", "true", "yes"}
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The kind of channel the latest message came in on (web, sms, voice, ...)."""
+    return channel_kind(tracker.get_latest_input_channel()).value
 
 
 def caller_of(tracker: Tracker, environ: Mapping[str, str]) -> tuple[Caller | None, bool]:
     """The identified person and channel; the flag says the ref came from the message
     (the web chat's verified session, or the test path) and should be kept in the slot."""
     input_channel = tracker.get_latest_input_channel()
-    channel = channel_kind(input_channel).value
+    channel = channel_of(tracker)
     metadata = tracker.latest_message.get("metadata") or {}
     session_ref = metadata.get(SESSION_PERSON_KEY)
     if input_channel in LOGIN_CHANNELS and isinstance(session_ref, str) and session_ref:
@@ -91,6 +102,9 @@ def caller_of(tracker: Tracker, environ: Mapping[str, str]) -> tuple[Caller | No
 
 class PersonalAction(Action, abc.ABC):
     """Base of the actions that read or write the identified person's data."""
+
+    # Whether "och bostadsbidraget då?" after this answer asks the same for that benefit.
+    answers_per_benefit = False
 
     def __init__(self, backend: CaseBackend | None = None,
                  environ: Mapping[str, str] | None = None,
@@ -115,9 +129,13 @@ class PersonalAction(Action, abc.ABC):
             return []
         order = tracker.get_slot(ORDER_SLOT)
         if order:  # a BankID order is waiting: this question is answered once it is confirmed
-            return [SlotSet(PENDING_SLOT, self.name()),
-                    *await follow_order(dispatcher, tracker, str(order), self.identity,
-                                        self.backend, pending=self.name())]
+            followed = await follow_order(dispatcher, tracker, str(order), self.identity,
+                                          self.backend)
+            events = [SlotSet(PENDING_SLOT, self.name()), *followed.events]
+            if followed.person_ref is None:
+                return events
+            return events + await self.answer_identified(
+                dispatcher, tracker, Caller(followed.person_ref, channel_of(tracker)))
         dispatcher.utter_message(response=UTTER_ASK_NUMBER)
         return [SlotSet(PENDING_SLOT, self.name())]
 
@@ -125,15 +143,21 @@ class PersonalAction(Action, abc.ABC):
                   domain: DomainDict) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         caller, from_test_path = caller_of(tracker, self._environ)
-        idle_seconds = float(self._environ.get("IDENTITY_IDLE_SECONDS", "900"))
         if caller is not None and not from_test_path and identification_expired(
-                tracker, idle_seconds):
+                tracker, idle_seconds(self._environ)):
             events += forget_identity()
             caller = None
         if caller is None:
             return events + await self.identify(dispatcher, tracker)
         if from_test_path:
             events.append(SlotSet(PERSON_SLOT, caller.person_ref))
+        return events + await self.answer_identified(dispatcher, tracker, caller)
+
+    async def answer_identified(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                caller: Caller) -> list[dict[str, Any]]:
+        """The answer for a known caller, with the backend's failures answered too; also how
+        identification answers the question that was waiting for it."""
+        events: list[dict[str, Any]] = []
         try:
             events += await self.answer(dispatcher, tracker, caller)
         except BackendUnavailableError as error:
@@ -146,6 +170,11 @@ class PersonalAction(Action, abc.ABC):
                 else UTTER_IDENTIFY)
         except NotFoundError:
             dispatcher.utter_message(response=UTTER_IDENTIFY)
+        # A benefit named in this question scopes this answer only; the next question names
+        # its own, and "och bostadsbidraget då?" repeats this one for another.
+        events.append(SlotSet(BENEFIT_SLOT, None))
+        if self.answers_per_benefit:
+            events.append(SlotSet(LAST_PERSONAL_SLOT, self.name()))
         return events
 
     async def profile_for_details(self, dispatcher: CollectingDispatcher,

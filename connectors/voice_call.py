@@ -121,11 +121,11 @@ class VoiceCallService:
         if not digits and not speech:
             return self._miss(state, [self.phrase(state.language, REPROMPT)])
         extra: dict[str, Any] = {}
+        if digits == PERSON_KEY:  # everywhere, also while a personnummer is asked for
+            return self._transfer(state)
         if digits and state.mode != "number":
             if state.mode == "offer_sms" and digits == SMS_YES_KEY:
                 return await self._sms(call, state)
-            if digits == PERSON_KEY:
-                return self._transfer(state)
             number = int(digits) if digits.isdigit() else 0
             if 1 <= number <= len(state.choices):
                 text = state.choices[number - 1]

@@ -3,15 +3,21 @@
 Slots (all opaque or counters, never a personnummer): ``person_ref``, ``identified_at``,
 ``identification_order`` (the BankID order waiting for confirmation), ``identification_failures``
 and ``pending_action`` (the personal question to answer once identified).
+
+Following an order ends in an :class:`OrderFollowed`; the action that followed it answers the
+pending question itself, in the same run. No ``FollowupAction``: after a follow-up no rule
+predicts the next step, and the core fallback that then ran used to revert the very turn that
+identified the person (docs/dialogue.md).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_types import BackendUnavailableError, CaseBackend, NotFoundError
@@ -30,6 +36,14 @@ _OUTCOME_RESPONSES = {
     Outcome.FAILED: "utter_bankid_failed",
     Outcome.WRONG_PERSON: "utter_bankid_wrong_person",
 }
+
+
+@dataclass(frozen=True)
+class OrderFollowed:
+    """The events of following a BankID order, and the person it identified, if it did."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    person_ref: str | None = None
 
 
 def order_key(order_ref: str) -> str:
@@ -66,9 +80,9 @@ def failed(dispatcher: CollectingDispatcher, tracker: Tracker, response: str,
 
 
 async def follow_order(dispatcher: CollectingDispatcher, tracker: Tracker, order_ref: str,
-                       services: IdentityServices, backend: CaseBackend,
-                       pending: str | None) -> list[dict[str, Any]]:
-    """Waits (within the turn's budget) for BankID, then binds the conversation or says why not."""
+                       services: IdentityServices, backend: CaseBackend) -> OrderFollowed:
+    """Waits (within the turn's budget) for BankID, then binds the conversation or says why
+    not. The caller answers the pending question when a person was identified."""
     deadline = time.monotonic() + services.wait_seconds
     expected = await services.vault.take(order_key(order_ref), keep=True)
     while True:
@@ -81,23 +95,22 @@ async def follow_order(dispatcher: CollectingDispatcher, tracker: Tracker, order
         await services.sleep(services.poll_interval)
     if outcome is Outcome.WAITING:
         dispatcher.utter_message(response="utter_bankid_still_waiting")
-        return [SlotSet(ORDER_SLOT, order_ref)]
+        return OrderFollowed([SlotSet(ORDER_SLOT, order_ref)])
     await services.vault.forget(order_key(order_ref))
     if outcome is not Outcome.CONFIRMED or expected is None:
-        return failed(dispatcher, tracker, _OUTCOME_RESPONSES.get(outcome, "utter_bankid_failed"),
-                      services)
+        return OrderFollowed(failed(dispatcher, tracker,
+                                    _OUTCOME_RESPONSES.get(outcome, "utter_bankid_failed"),
+                                    services))
     try:
         person_ref = await backend.lookup(expected)
     except NotFoundError:
         dispatcher.utter_message(response="utter_identified_unknown")
-        return [SlotSet(ORDER_SLOT, None), SlotSet(FAILURES_SLOT, 0),
-                SlotSet(PENDING_SLOT, None)]
+        return OrderFollowed([SlotSet(ORDER_SLOT, None), SlotSet(FAILURES_SLOT, 0),
+                              SlotSet(PENDING_SLOT, None)])
     except BackendUnavailableError:
         dispatcher.utter_message(response="utter_backend_unavailable")
-        return [SlotSet(ORDER_SLOT, None)]
+        return OrderFollowed([SlotSet(ORDER_SLOT, None)])
     dispatcher.utter_message(response="utter_identified")
-    events = [SlotSet(PERSON_SLOT, person_ref), SlotSet(IDENTIFIED_AT_SLOT, time.time()),
-              SlotSet(ORDER_SLOT, None), SlotSet(FAILURES_SLOT, 0)]
-    if pending:
-        events += [SlotSet(PENDING_SLOT, None), FollowupAction(str(pending))]
-    return events
+    return OrderFollowed([SlotSet(PERSON_SLOT, person_ref),
+                          SlotSet(IDENTIFIED_AT_SLOT, time.time()), SlotSet(ORDER_SLOT, None),
+                          SlotSet(FAILURES_SLOT, 0), SlotSet(PENDING_SLOT, None)], person_ref)
