@@ -81,3 +81,26 @@ def test_conversations_are_kept_in_the_sqlite_tracker_store(assistant: Assistant
     assistant.texts(sender, "hej")
     rows = assistant.query("select type_name from events where sender_id = ?", (sender,))
     assert ("user",) in rows and ("bot",) in rows
+
+
+def test_two_messages_in_a_row_it_cannot_help_with_offer_the_support_line(
+        assistant: Assistant) -> None:
+    sender = new_sender()
+    first = assistant.texts(sender, "vad blir det för väder i morgon?")
+    assert first and first[0] in expected("utter_out_of_scope", "sv")
+    second = assistant.texts(sender, "vem vann melodifestivalen i fjol?")
+    assert second == sorted(expected("utter_fallback_handoff", "sv"))[:1]
+    assert "0771-524 524" in second[0]
+
+
+def test_the_pages_attachment_question_gets_the_general_answer_and_an_offer(
+        assistant: Assistant) -> None:
+    sender = new_sender()
+    replies = assistant.texts(sender,
+                              "Jag vill skicka in bilagor till er digitalt. Kan jag göra det?")
+    assert replies[0] in expected("utter_faq_attachments", "sv")
+    assert replies[1] in expected("utter_offer_case_check", "sv")
+    assert "personnummer" not in " ".join(replies)
+    # Accepting the offer looks at the case, which needs to know who is asking.
+    assert assistant.texts(sender, "ja") == [
+        next(iter(expected("utter_ask_personal_number", "sv")))]
