@@ -89,6 +89,9 @@ class Caller:
 
     person_ref: str
     channel: str  # web | sms | voice
+    # The message came through the logged-in web chat: the only place where a person with
+    # protected personal data gets case details. Every other channel fails closed.
+    logged_in_web: bool = False
 
 
 class CaseBackend(Protocol):

@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend_types import Caller, CaseBackend
+from actions.backend_types import CaseBackend
 from actions.identity.flow import (
     PENDING_SLOT,
     PERSON_SLOT,
@@ -30,7 +30,7 @@ from actions.identity.flow import (
 )
 from actions.identity.provider import IdentityProviderError
 from actions.identity.services import IdentityServices, default_services
-from actions.personal_action import channel_of, default_backend, idle_seconds
+from actions.personal_action import caller_for, default_backend, idle_seconds
 from actions.personal_answers import personal_actions
 from connectors.identity_vault import METADATA_KEY
 
@@ -83,7 +83,7 @@ class ActionReceivePersonalNumber(Action):
         if followed.person_ref is not None and pending is not None:
             # The question that was waiting is answered in this run (docs/dialogue.md).
             events += await pending.answer_identified(
-                dispatcher, tracker, Caller(followed.person_ref, channel_of(tracker)))
+                dispatcher, tracker, caller_for(tracker, followed.person_ref))
         return events
 
 

@@ -80,23 +80,28 @@ def channel_of(tracker: Tracker) -> str:
     return channel_kind(tracker.get_latest_input_channel()).value
 
 
+def caller_for(tracker: Tracker, person_ref: str) -> Caller:
+    """The person, with the channel the latest message came in on."""
+    return Caller(person_ref, channel_of(tracker),
+                  logged_in_web=tracker.get_latest_input_channel() in LOGIN_CHANNELS)
+
+
 def caller_of(tracker: Tracker, environ: Mapping[str, str]) -> tuple[Caller | None, bool]:
     """The identified person and channel; the flag says the ref came from the message
     (the web chat's verified session, or the test path) and should be kept in the slot."""
     input_channel = tracker.get_latest_input_channel()
-    channel = channel_of(tracker)
     metadata = tracker.latest_message.get("metadata") or {}
     session_ref = metadata.get(SESSION_PERSON_KEY)
     if input_channel in LOGIN_CHANNELS and isinstance(session_ref, str) and session_ref:
         # Set by the web chat channel from a verified session token, never by the browser.
-        return Caller(session_ref, channel), True
+        return caller_for(tracker, session_ref), True
     ref = tracker.get_slot(PERSON_SLOT)
     if ref:
-        return Caller(str(ref), channel), False
+        return caller_for(tracker, str(ref)), False
     if test_identity_enabled(environ):
         test_ref = metadata.get(TEST_IDENTITY_KEY)
         if isinstance(test_ref, str) and test_ref:
-            return Caller(test_ref, channel), True
+            return caller_for(tracker, test_ref), True
     return None, False
 
 
@@ -135,7 +140,7 @@ class PersonalAction(Action, abc.ABC):
             if followed.person_ref is None:
                 return events
             return events + await self.answer_identified(
-                dispatcher, tracker, Caller(followed.person_ref, channel_of(tracker)))
+                dispatcher, tracker, caller_for(tracker, followed.person_ref))
         dispatcher.utter_message(response=UTTER_ASK_NUMBER)
         return [SlotSet(PENDING_SLOT, self.name())]
 
@@ -194,5 +199,6 @@ class PersonalAction(Action, abc.ABC):
 
 
 def protected_on_this_channel(protected_identity: bool, caller: Caller) -> bool:
-    """Protected persons get details only in the (logged-in) web chat."""
-    return protected_identity and caller.channel != "web"
+    """Protected persons get details only in the logged-in web chat; every other channel,
+    REST and unknown ones included, is restricted (fail closed)."""
+    return protected_identity and not (caller.channel == "web" and caller.logged_in_web)

@@ -47,8 +47,19 @@ class Conversation:
         return self.assistant.backend.get(f"/v1/persons/{self.ref}{path}", self.ref)
 
 
+def protected(conversation: Conversation) -> bool:
+    return bool(conversation.backend("")["protected_identity"])
+
+
+# Over REST, as on every channel but the logged-in web chat, a person with protected
+# personal data gets no case details (fail closed).
+PROTECTED = "utter_protected_use_mina_sidor"
+
+
 def expected_case_status(conversation: Conversation) -> list[set[str]]:
     profile = conversation.backend("")
+    if profile["protected_identity"]:
+        return [expected(PROTECTED, "sv")]
     cases = conversation.backend("/cases?status=open")["items"]
     if not cases:
         return [expected("utter_representative_cannot_follow_cases" if
@@ -66,6 +77,8 @@ def expected_case_status(conversation: Conversation) -> list[set[str]]:
 
 
 def expected_payments(conversation: Conversation, language: str) -> list[set[str]]:
+    if protected(conversation):
+        return [expected(PROTECTED, language)]
     payments = sorted(conversation.backend("/payments")["items"], key=lambda p: p["pay_date"])
     if not payments:
         return [expected("utter_no_planned_payments", language)]
@@ -81,6 +94,8 @@ def expected_payments(conversation: Conversation, language: str) -> list[set[str
 
 
 def expected_attachments(conversation: Conversation) -> list[set[str]]:
+    if protected(conversation):
+        return [expected(PROTECTED, "sv")]
     cases = conversation.backend("/cases?status=open")["items"]
     if not cases:
         return [expected("utter_attachments_no_open_case", "sv")]

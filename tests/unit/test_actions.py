@@ -57,7 +57,7 @@ def test_case_status_for_the_named_benefit_only() -> None:
 
 
 def test_case_status_decided_case_has_no_expected_decision() -> None:
-    _, messages = run(ActionCaseStatus(demo_backend()), tracker("tio"))
+    _, messages = run(ActionCaseStatus(demo_backend()), tracker("tio", channel="webchat"))
     assert responses(messages) == ["utter_case_status"]
 
 
@@ -80,8 +80,15 @@ def test_protected_person_gets_no_details_on_sms_or_voice(channel: str,
 
 
 def test_protected_person_gets_details_in_the_web_chat() -> None:
-    _, messages = run(ActionNextPayment(demo_backend()), tracker("tio", channel="socketio"))
+    _, messages = run(ActionNextPayment(demo_backend()), tracker("tio", channel="webchat"))
     assert responses(messages) == ["utter_next_payment"]
+
+
+@pytest.mark.parametrize("channel", ["rest", "socketio", "cmdline", "somethingnew"])
+def test_protected_person_gets_no_details_on_any_other_channel(channel: str) -> None:
+    # Only the logged-in web chat counts as web for protected persons: fail closed.
+    _, messages = run(ActionNextPayment(demo_backend()), tracker("tio", channel=channel))
+    assert responses(messages) == ["utter_protected_use_mina_sidor"]
 
 
 def test_next_payment_and_preliminary_ones_in_date_order() -> None:
