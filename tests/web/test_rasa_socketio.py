@@ -87,7 +87,9 @@ def test_rasas_protocol_answers_a_faq_in_swedish(web_stack: WebStack) -> None:
             await tab.sio.emit("user_uttered", {
                 "message": "Kan jag skicka bilagor digitalt?", "session_id": session_id,
                 "metadata": {"language": "sv"}})
-            assert_answers(await replies(tab), [expected("utter_faq_attachments", "sv")])
+            # The general answer, then the offer to look at the case.
+            assert_answers(await replies(tab), [expected("utter_faq_attachments", "sv"),
+                                                expected("utter_offer_case_check", "sv")])
     run(test)
 
 
@@ -101,7 +103,8 @@ def test_the_page_language_gives_english_answers_and_buttons(web_stack: WebStack
                 "content_type": "text", "title": "Get started with Mina sidor",
                 "payload": "/get_started"}
             await tab.say("how do I send attachments", metadata={"language": "en"})
-            assert_answers(await replies(tab), [expected("utter_faq_attachments", "en")])
+            assert_answers(await replies(tab), [expected("utter_faq_attachments", "en"),
+                                                expected("utter_offer_case_check", "en")])
     run(test)
 
 
