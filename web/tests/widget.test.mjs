@@ -155,12 +155,17 @@ describe("the web chat on the demo Mina sidor page", () => {
           "Min nästa utbetalning"]);
         assert.match(await page.locator(".msc-note").innerText(), /Du är inte inloggad/);
 
-        const answer = await ask(page, "Kan jag skicka bilagor digitalt?");
-        assert.match(answer, /lägga till bilagor i efterhand/);
-        assert.equal(await page.locator(".msc-choice").count(), 0, "old buttons are gone");
-        // A screen reader hears the answer through the polite live region.
+        // The general answer, then the offer to look at the person's own case.
+        const offer = await ask(page, "Kan jag skicka bilagor digitalt?");
+        assert.match(offer, /^Vill du att jag tittar på ditt ärende\?/);
+        const bubbles = await page.locator(".msc-bot .msc-bubble").allInnerTexts();
+        assert.match(bubbles[bubbles.length - 2], /bilagor i efterhand/);
+        assert.deepEqual(await page.locator(".msc-choice").allInnerTexts(), ["Ja", "Nej"],
+          "the greeting's buttons are gone, the offer's are shown");
+        // A screen reader hears both through the polite live region.
         const live = await page.locator(".msc-root [aria-live=polite]").innerText();
-        assert.match(live, /Assistenten: Med många e-tjänster kan du skicka bilagor/);
+        assert.match(live, /Assistenten: [^\n]*bilagor/);
+        assert.match(live, /Assistenten: Vill du att jag tittar på ditt ärende\?/);
 
         const link = await ask(page, "hur ansöker jag?");
         assert.match(link, /Så går det till steg för steg/);
@@ -180,8 +185,10 @@ describe("the web chat on the demo Mina sidor page", () => {
       assert.deepEqual(await page.locator(".msc-choice").allInnerTexts(), [
         "Get started with Mina sidor", "Status of my case", "My next payment"]);
       assert.equal(await page.locator(".msc-send").innerText(), "Send");
-      const answer = await ask(page, "how do I send attachments");
-      assert.match(answer, /add attachments afterwards/);
+      const offer = await ask(page, "how do I send attachments");
+      assert.match(offer, /^Would you like me to look at your case\?/);
+      const bubbles = await page.locator(".msc-bot .msc-bubble").allInnerTexts();
+      assert.match(bubbles[bubbles.length - 2], /attachments/);
       await screenshot(page, "faq-en", "webchat-en.png");
       await axeScan(page, "faq-en");
     });
