@@ -66,6 +66,7 @@ from benchmarks.harness.personal import (
     TOLVAN,
     CaseBackend,
     PersonalChannel,
+    cpu_seconds,
     personal_question,
 )
 from benchmarks.harness.plot import plot
@@ -85,7 +86,7 @@ from benchmarks.harness.server import (
     free_port,
     postgres_database,
 )
-from benchmarks.harness.stats import ratios
+from benchmarks.harness.stats import percentile, ratios
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -138,12 +139,20 @@ async def calibrate(base_url: str) -> dict[str, int]:
 @dataclass(frozen=True)
 class PersonalSetup:
     person_ref: str  # the demo person's backend reference, for the test identity path
+    backend: CaseBackend
 
 
 async def personal_turns(server: RasaServer, setup: PersonalSetup,
                          settings: Settings) -> dict[str, Any]:
     """Identified conversations beside FAQ ones on the same REST channel, N of each at once,
-    in interleaved rounds; the ratio is personal over FAQ of this run."""
+    in interleaved rounds; the ratio is personal over FAQ of this run. Also: the case
+    backend's own time per request (its access log) and the CPU the action server and the
+    backend used meanwhile, to tell the backend's work from waiting for it."""
+    backend, log_start = setup.backend, setup.backend.log_lines()
+    pids = {"action_server": server.actions.popen.pid if server.actions else None,
+            "case_backend": backend.process.pid if backend.process else None}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
+    started = time.perf_counter()
     async with http_session() as http:
         faq = RestChannel("faq", server.url, http, webhook="rest")
         personal = PersonalChannel(server.url, http, setup.person_ref,
@@ -152,6 +161,10 @@ async def personal_turns(server: RasaServer, setup: PersonalSetup,
             {"faq": faq, "personal": personal}, settings.conversations,
             settings.round_seconds, settings.rounds, settings.warmup_seconds,
             picks={"personal": personal_question})
+    wall = time.perf_counter() - started
+    cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 2)
+           for name, pid in pids.items() if pid}
+    handled = backend.handling_ms(log_start)
     faq_summary = collected["faq"].summary()
     personal_summary = collected["personal"].summary()
     return {"conversations": settings.conversations, "rounds": settings.rounds,
@@ -162,7 +175,13 @@ async def personal_turns(server: RasaServer, setup: PersonalSetup,
             "channels": {"faq": {"summary": faq_summary},
                          "personal": {"summary": personal_summary,
                                       "ratio_to_faq": ratios(personal_summary,
-                                                             faq_summary)}}}
+                                                             faq_summary)}},
+            "case_backend_handling_ms": {
+                "requests": len(handled),
+                "p50": round(percentile(handled, 0.5), 1) if handled else None,
+                "p95": round(percentile(handled, 0.95), 1) if handled else None,
+                "max": round(max(handled), 1) if handled else None},
+            "cpu_seconds": {**cpu, "wall_seconds": round(wall, 1)}}
 
 
 async def on_sqlite(server: RasaServer, settings: Settings,
@@ -210,7 +229,8 @@ def start_backend(workdir: Path, settings: Settings,
     backend = CaseBackend(workdir, free_port())
     cleanup.callback(backend.stop)
     backend.start()
-    return backend.action_server_env(), PersonalSetup(backend.person_ref(TOLVAN.personnummer))
+    return backend.action_server_env(), PersonalSetup(backend.person_ref(TOLVAN.personnummer),
+                                                      backend)
 
 
 async def long_only(server: RasaServer, settings: Settings) -> LongConversation:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import secrets
 import subprocess
 import time
@@ -83,6 +85,16 @@ def personal_question(number: int, person: DemoPerson = TOLVAN) -> PersonalQuest
 
 
 # ---- the case backend ----
+_ACCESS = re.compile(r'"message": "(?:GET|POST) \S+ \d{3} (\d+(?:\.\d+)?)ms"')
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process so far (/proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+
 def _http_json(url: str, payload: Any | None = None, token: str = "",
                timeout: float = 10) -> Any:
     data = None if payload is None else json.dumps(payload).encode()
@@ -108,8 +120,6 @@ class CaseBackend:
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        import os
-
         return {**os.environ, "CASEBACKEND_SERVICE_TOKEN": self.token,
                 "CASEBACKEND_DATABASE_URL":
                     f"sqlite+aiosqlite:///{self.workdir / 'casebackend.db'}",
@@ -121,7 +131,7 @@ class CaseBackend:
         for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
             subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=env,
                            check=True, capture_output=True)
-        with (self.workdir / "casebackend.log").open("wb") as log:
+        with self.log.open("wb") as log:
             self.process = subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"],
                                             cwd=ROOT / "casebackend", env=env, stdout=log,
                                             stderr=subprocess.STDOUT)
@@ -135,6 +145,18 @@ class CaseBackend:
             except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
                 time.sleep(0.3)
         raise RuntimeError("the case backend did not start")
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "casebackend.log"
+
+    def handling_ms(self, since_line: int = 0) -> list[float]:
+        """The backend's own time per request (its access log), from line ``since_line``."""
+        lines = self.log.read_text(errors="replace").splitlines()[since_line:]
+        return [float(match.group(1)) for line in lines if (match := _ACCESS.search(line))]
+
+    def log_lines(self) -> int:
+        return len(self.log.read_text(errors="replace").splitlines())
 
     def person_ref(self, personnummer: str) -> str:
         """The opaque reference the test identity path sends (looked up as the e2e tests

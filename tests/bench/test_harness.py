@@ -267,5 +267,9 @@ def test_quick_run_writes_the_results_and_every_channel_answers_correctly(
         assert summary["turns"] == summary["correct"] >= at_least, name
         assert 0 < summary["p50_ms"] <= summary["p95_ms"], name
     assert personal["channels"]["personal"]["ratio_to_faq"]["p50"] > 0
+    # Two backend requests per personal turn at least (profile, then cases or payments).
+    assert personal["case_backend_handling_ms"]["requests"] >= \
+        2 * personal["channels"]["personal"]["summary"]["turns"]
+    assert personal["cpu_seconds"]["case_backend"] > 0
     assert result["correctness"]["failed_turns"]["personal.personal"] == 0
     assert (tmp_path / "suite.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
