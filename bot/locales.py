@@ -33,6 +33,16 @@ class Money:
 
 
 @dataclass(frozen=True)
+class SmsKeywords:
+    """Whole-message SMS keywords that opt out, opt back in or ask for help; the reply is in
+    the keyword's language (connectors/sms_keywords.py)."""
+
+    stop: tuple[str, ...]
+    start: tuple[str, ...]
+    help: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Language:
     code: str              # the conversation language: catalog directory, NLU metadata
     babel_locale: str      # numbers, dates and times
@@ -44,6 +54,7 @@ class Language:
     # How the phone menu offers the language, in the language itself ("for English").
     menu_offer: str
     money: Money
+    sms_keywords: SmsKeywords
 
 
 # Swedish groups thousands with a space. Web and SMS use a plain one: SMS must stay GSM-7
@@ -56,6 +67,8 @@ SWEDISH = Language(
     money=Money(web=MoneyFormat("{amount} kr", group=" "),
                 sms=MoneyFormat("{amount} kr", group=" "),
                 voice=MoneyFormat("{amount} kronor", group="\u00a0")),
+    sms_keywords=SmsKeywords(stop=("stopp", "stoppa"), start=("starta",),
+                             help=("hjälp", "hjalp")),
 )
 # English writes the currency code before the amount with a space ("SEK 12,345") and says
 # "12,345 kronor" on the phone.
@@ -64,6 +77,9 @@ ENGLISH = Language(
     switch_key="9", menu_offer="for English",
     money=Money(web=MoneyFormat("SEK {amount}"), sms=MoneyFormat("SEK {amount}"),
                 voice=MoneyFormat("{amount} kronor")),
+    # Twilio's default opt-out and opt-in words: our state agrees with what Twilio enforces.
+    sms_keywords=SmsKeywords(stop=("stop", "stopall", "unsubscribe", "cancel", "end", "quit"),
+                             start=("start", "unstop"), help=("help", "info")),
 )
 
 SOURCE = SWEDISH

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.i18n import N_, format_locale
-from bot.locales import menu_offers, switch_target
+from bot.locales import SOURCE, menu_offers, switch_target
 from bot.metrics import VOICE_OFFER_PERSON, VOICE_TRANSFER, VOICE_TRANSFER_CLOSED, count_handoff
 from bot.support import SupportLine
 from connectors.voice_store import CallState
@@ -64,7 +64,7 @@ class TurnResult:
     buttons: list[str] = field(default_factory=list)  # payloads, in the order spoken
     intent: str | None = None
     utter_actions: list[str] = field(default_factory=list)
-    language: str = "sv"
+    language: str = SOURCE.code
 
 
 class Turn(Protocol):
