@@ -1,7 +1,8 @@
 """The benchmark suite: every channel against a bare Rasa REST baseline in the same run.
 
-Starts the action server and `rasa run` (the trained model, every channel, SQLite tracker store
-in a temporary directory) and measures, FAQ questions only, every answer checked:
+Starts the case backend (demo data), the action server and `rasa run` (the trained model, every
+channel, SQLite tracker store in a temporary directory) and measures, every answer checked,
+FAQ questions in 1-6 and personal questions beside FAQ ones in 7:
 
 1. closed loop: N conversations per channel at once (REST, SMS, voice, web chat and the
    bare REST baseline), the channels interleaved in rounds, N held for every counted turn:
