@@ -20,7 +20,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
-        i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-smoke chat clean \
+        i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-personal \
+        bench-smoke chat clean \
         webchat browser web-demo \
         casebackend-test integration audit api-token scale-out scaleout-test
 
@@ -145,9 +146,14 @@ bench-train: setup
 
 # The benchmark suite: every channel beside a bare Rasa REST baseline, saturation, open loop,
 # turn 1 against turn 200 (SQLite and PostgreSQL), memory, model load, two replicas against
-# one (docs/benchmarks.md). Writes benchmarks/results/suite.json and suite.png.
+# one, personal turns against FAQ turns (docs/benchmarks.md). Writes
+# benchmarks/results/suite.json and suite.png.
 bench: setup $(MODEL)
 	$(PY) benchmarks/run.py
+
+# The personal turns alone (about 4 minutes): their section of suite.json.
+bench-personal: setup $(MODEL)
+	$(PY) benchmarks/run.py --only personal
 
 # The same harness with tiny numbers: every channel must answer right (part of `make test`).
 bench-smoke: setup $(MODEL)

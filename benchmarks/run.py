@@ -1,7 +1,8 @@
 """The benchmark suite: every channel against a bare Rasa REST baseline in the same run.
 
-Starts the action server and `rasa run` (the trained model, every channel, SQLite tracker store
-in a temporary directory) and measures, FAQ questions only, every answer checked:
+Starts the case backend (demo data), the action server and `rasa run` (the trained model, every
+channel, SQLite tracker store in a temporary directory) and measures, every answer checked,
+FAQ questions in 1-6 and personal questions beside FAQ ones in 7:
 
 1. closed loop: N conversations per channel at once (REST, SMS, voice, web chat and the
    bare REST baseline), the channels interleaved in rounds, N held for every counted turn:
@@ -13,13 +14,17 @@ in a temporary directory) and measures, FAQ questions only, every answer checked
    conversation asked turn about with them, on SQLite and (a
    second `rasa run`) on a fresh PostgreSQL database, dropped afterwards;
 5. memory (RSS) of Rasa and the action server, model load time;
-6. two replicas against one (deploy/stack.py, or --scaling-urls).
+6. two replicas against one (deploy/stack.py, or --scaling-urls);
+7. personal turns: N identified conversations (case status, next payment, through the action
+   server and the case backend) interleaved with N FAQ conversations on the same REST
+   channel: p50/p95 and their ratio to the FAQ turns (``--only personal`` runs just this).
 
 Writes benchmarks/results/suite.json and suite.png (or to --out). Exit status 1 if any turn
 was not answered correctly, whatever the timings.
 
     .venv/bin/python benchmarks/run.py            # full run, about 10 minutes
     .venv/bin/python benchmarks/run.py --quick    # smoke run with tiny numbers
+    .venv/bin/python benchmarks/run.py --only personal   # the personal turns alone
 """
 
 from __future__ import annotations
@@ -50,11 +55,20 @@ from benchmarks.harness.channels import (
     paragraphs,
 )
 from benchmarks.harness.loads import (
+    Collected,
     LongConversation,
     interleaved,
     long_conversation,
     open_loop,
     saturation_rounds,
+)
+from benchmarks.harness.personal import (
+    IDENTITIES,
+    TOLVAN,
+    CaseBackend,
+    PersonalChannel,
+    cpu_seconds,
+    personal_question,
 )
 from benchmarks.harness.plot import plot
 from benchmarks.harness.questions import QUESTIONS
@@ -70,9 +84,10 @@ from benchmarks.harness.server import (
     ROOT,
     RasaServer,
     TrackerStore,
+    free_port,
     postgres_database,
 )
-from benchmarks.harness.stats import ratios
+from benchmarks.harness.stats import percentile, ratios
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -96,6 +111,8 @@ class Settings:
     scaling_clients: int = 20
     scaling_seconds: float = 30.0
     replicas: int = 2
+    personal: bool = True  # the personal turns (case backend, action server)
+    personal_identity: str = "test_ref"  # or "bankid" (benchmarks/harness/personal.py)
 
 
 QUICK = Settings(conversations=2, round_seconds=1.0, rounds=1, warmup_seconds=0.5,
@@ -120,13 +137,64 @@ async def calibrate(base_url: str) -> dict[str, int]:
     return bubbles
 
 
-async def on_sqlite(server: RasaServer, settings: Settings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PersonalSetup:
+    person_ref: str  # the demo person's backend reference, for the test identity path
+    backend: CaseBackend
+
+
+async def personal_turns(server: RasaServer, setup: PersonalSetup,
+                         settings: Settings) -> dict[str, Any]:
+    """Identified conversations beside FAQ ones on the same REST channel, N of each at once,
+    in interleaved rounds; the ratio is personal over FAQ of this run. Also: the case
+    backend's own time per request (its access log) and the CPU the action server and the
+    backend used meanwhile, to tell the backend's work from waiting for it."""
+    backend, log_start = setup.backend, setup.backend.log_lines()
+    pids = {"action_server": server.actions.popen.pid if server.actions else None,
+            "case_backend": backend.process.pid if backend.process else None}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
+    started = time.perf_counter()
+    async with http_session() as http:
+        faq = RestChannel("faq", server.url, http, webhook="rest")
+        personal = PersonalChannel(server.url, http, setup.person_ref,
+                                   identity=settings.personal_identity)
+        collected: dict[str, Collected] = await interleaved(
+            {"faq": faq, "personal": personal}, settings.conversations,
+            settings.round_seconds, settings.rounds, settings.warmup_seconds,
+            picks={"personal": personal_question})
+    wall = time.perf_counter() - started
+    cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 2)
+           for name, pid in pids.items() if pid}
+    handled = backend.handling_ms(log_start)
+    faq_summary = collected["faq"].summary()
+    personal_summary = collected["personal"].summary()
+    return {"conversations": settings.conversations, "rounds": settings.rounds,
+            "round_seconds": settings.round_seconds,
+            "identity": settings.personal_identity,
+            # Each conversation identified once (personnummer, BankID simulator), then kept.
+            "identifications": personal.identified,
+            "channels": {"faq": {"summary": faq_summary},
+                         "personal": {"summary": personal_summary,
+                                      "ratio_to_faq": ratios(personal_summary,
+                                                             faq_summary)}},
+            "case_backend_handling_ms": {
+                "requests": len(handled),
+                "p50": round(percentile(handled, 0.5), 1) if handled else None,
+                "p95": round(percentile(handled, 0.95), 1) if handled else None,
+                "max": round(max(handled), 1) if handled else None},
+            "cpu_seconds": {**cpu, "wall_seconds": round(wall, 1)}}
+
+
+async def on_sqlite(server: RasaServer, settings: Settings,
+                    personal: PersonalSetup | None = None) -> dict[str, Any]:
     bubbles = await calibrate(server.url)
     async with http_session() as http:
         channels = all_channels(server.url, http, server.account, bubbles)
         collected = await interleaved(channels, settings.conversations,
                                       settings.round_seconds, settings.rounds,
                                       settings.warmup_seconds)
+        personal_part = (await personal_turns(server, personal, settings)
+                         if personal is not None else not_measured("--no-personal"))
         baseline = collected[BASELINE].summary()
         closed = {name: {"summary": part.summary(),
                          "ratio_to_baseline": ratios(part.summary(), baseline)}
@@ -145,7 +213,25 @@ async def on_sqlite(server: RasaServer, settings: Settings) -> dict[str, Any]:
         long = await long_conversation(channels[BASELINE], settings.long_turns,
                                        settings.long_window)
     return {"bubbles": bubbles, "closed_loop": closed, "saturation": saturation,
-            "open_loop": {"rest_only": rest_only, "mixed": mixed}, "long": long}
+            "open_loop": {"rest_only": rest_only, "mixed": mixed}, "long": long,
+            "personal": personal_part}
+
+
+def not_measured(reason: str) -> dict[str, Any]:
+    return {"status": "not run", "reason": reason}
+
+
+def start_backend(workdir: Path, settings: Settings,
+                  cleanup: ExitStack) -> tuple[dict[str, str], PersonalSetup | None]:
+    """The case backend for the personal turns (stopped by ``cleanup``): the action server's
+    environment for it, and the demo person's reference."""
+    if not settings.personal:
+        return {}, None
+    backend = CaseBackend(workdir, free_port())
+    cleanup.callback(backend.stop)
+    backend.start()
+    return backend.action_server_env(), PersonalSetup(backend.person_ref(TOLVAN.personnummer),
+                                                      backend)
 
 
 async def long_only(server: RasaServer, settings: Settings) -> LongConversation:
@@ -159,11 +245,13 @@ def measure_servers(settings: Settings, model: Path, workdir: Path) -> dict[str,
     server alone on the machine, unless ``start_together``: a smoke run's shortcut)."""
     (workdir / "sqlite").mkdir()
     (workdir / "postgresql").mkdir()
-    sqlite = RasaServer(workdir / "sqlite",
-                        TrackerStore("sqlite", sqlite_path=workdir / "sqlite" / "tracker.db"),
-                        model=model)
     postgres: RasaServer | None = None
     with ExitStack() as cleanup:  # last in, first out: servers stop before the drop
+        action_env, personal = start_backend(workdir, settings, cleanup)
+        sqlite = RasaServer(workdir / "sqlite",
+                            TrackerStore("sqlite",
+                                         sqlite_path=workdir / "sqlite" / "tracker.db"),
+                            model=model, action_env=action_env)
         if settings.postgres:
             database = cleanup.enter_context(postgres_database())
             postgres = RasaServer(workdir / "postgresql",
@@ -178,7 +266,7 @@ def measure_servers(settings: Settings, model: Path, workdir: Path) -> dict[str,
             if early is not None:
                 early.result()
         idle = sqlite.memory()
-        measured = asyncio.run(on_sqlite(sqlite, settings))
+        measured = asyncio.run(on_sqlite(sqlite, settings, personal))
         measured.update(memory_idle=idle, memory_after_load=sqlite.memory(),
                         model_load=sqlite.model_load)
         sqlite.stop()
@@ -256,7 +344,47 @@ def failed_turns(result: dict[str, Any]) -> dict[str, int]:
             failed[f"conversation_length.{store}"] = data["failed"]
     if result["scaling"]["status"] == "measured":
         failed["scaling"] = failures(result["scaling"])
+    failed.update(personal_failures(result.get("personal") or {}))
     return failed
+
+
+def personal_failures(personal: dict[str, Any]) -> dict[str, int]:
+    return {f"personal.{name}": part["summary"]["failed"]
+            for name, part in (personal.get("channels") or {}).items()}
+
+
+def only_personal(args: argparse.Namespace, settings: Settings) -> int:
+    """The personal turns alone, on their own servers: merged into an existing suite.json
+    (its other sections kept as measured), or a suite.json of this part only."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as cleanup:
+        workdir = Path(tmp)
+        action_env, setup = start_backend(workdir, settings, cleanup)
+        assert setup is not None
+        (workdir / "sqlite").mkdir()
+        server = RasaServer(workdir / "sqlite",
+                            TrackerStore("sqlite", sqlite_path=workdir / "sqlite" / "tracker.db"),
+                            model=args.model, action_env=action_env)
+        cleanup.callback(server.stop)
+        server.start()
+        part = asyncio.run(personal_turns(server, setup, settings))
+    part["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    part["seconds"] = round(time.perf_counter() - started, 1)
+    path = args.out / "suite.json"
+    result: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {
+        "meta": {"mode": "personal only", "cpu_count": os.cpu_count(),
+                 "python": platform.python_version(), "model": str(args.model),
+                 "settings": dataclasses.asdict(settings)}}
+    result["personal"] = part
+    failed = {key: value for key, value in
+              (result.get("correctness") or {}).get("failed_turns", {}).items()
+              if not key.startswith("personal.")}
+    failed.update(personal_failures(part))
+    result["correctness"] = {"all_answers_correct": not any(failed.values()),
+                             "failed_turns": failed}
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps({"personal": part["channels"], "seconds": part["seconds"]}, indent=2))
+    return 0 if not any(personal_failures(part).values()) else 1
 
 
 def main() -> int:
@@ -273,6 +401,13 @@ def main() -> int:
     parser.add_argument("--scaling-only", action="store_true",
                         help="only the two-replica measurement, into scaling.json")
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--only", choices=("personal",),
+                        help="run one part alone (merged into an existing suite.json)")
+    parser.add_argument("--no-personal", action="store_true",
+                        help="leave out the personal turns (no case backend)")
+    parser.add_argument("--personal-identity", choices=IDENTITIES,
+                        help="test_ref (default): the person's reference on every timed "
+                             "message; bankid: the conversation's own identification only")
     args = parser.parse_args()
     settings = QUICK if args.quick else Settings()
     overrides: dict[str, Any] = {}
@@ -282,8 +417,14 @@ def main() -> int:
         overrides["postgres"] = False
     if args.replicas:
         overrides["replicas"] = args.replicas
+    if args.no_personal:
+        overrides["personal"] = False
+    if args.personal_identity:
+        overrides["personal_identity"] = args.personal_identity
     settings = dataclasses.replace(settings, **overrides)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "personal":
+        return only_personal(args, dataclasses.replace(settings, personal=True))
     if args.scaling_only:
         alone = scaling(args, settings)
         (args.out / "scaling.json").write_text(json.dumps(alone, indent=2) + "\n")
@@ -319,6 +460,7 @@ def main() -> int:
                       "postgresql_server": {"model_load": postgres.get("model_load"),
                                             "memory": postgres.get("memory")}},
         "webchat_bubbles": measured["bubbles"],
+        "personal": measured["personal"],
         "scaling": scaling_result,
     }
     result["targets"] = targets(result)

@@ -9,7 +9,6 @@ backend's values ``{benefit:benefit}``, ``{events:events}``, ``{payments:payment
 from __future__ import annotations
 
 import datetime as dt
-import re
 import string
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -17,14 +16,15 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_group_symbol
 
 from bot import case_terms
+from bot.locales import MoneyFormat, by_babel_locale
 
 CURRENCY = "SEK"
 
-# Swedish groups digits with a no-break space; plain spaces keep texts GSM-7 safe for SMS
-# and searchable ("12 345 kr"), so every channel gets the same plain text.
+# Counts and dates use plain spaces where Babel puts no-break ones: GSM-7 safe for SMS and
+# searchable. Money has its own separator per language and channel (bot/locales.py).
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
@@ -40,16 +40,20 @@ def _as_decimal(value: Any) -> Decimal:
     return Decimal(value)
 
 
-def format_money(value: Any, locale: str) -> str:
-    """Kronor amount in the locale's currency format; whole kronor show no decimals."""
+def format_money(value: Any, locale: str, money: MoneyFormat | None = None) -> str:
+    """Kronor amount in ``money``'s format (default: the locale's web format, or Babel's
+    currency format for a locale outside the table); whole kronor show no decimals."""
     amount = _as_decimal(value)
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern
-    if amount == amount.to_integral_value():
-        # Drop the fraction part of the locale's own pattern rather than hard-coding one.
-        pattern = re.sub(r"\.0+", "", pattern.split(";")[0])
-        return _plain(format_currency(amount, CURRENCY, format=pattern, locale=locale,
-                                      currency_digits=False))
-    return _plain(format_currency(amount, CURRENCY, locale=locale))
+    if money is None:
+        entry = by_babel_locale(locale)
+        if entry is None:
+            return _plain(format_currency(amount, CURRENCY, locale=locale))
+        money = entry.money.web
+    whole = amount == amount.to_integral_value()
+    number = format_decimal(amount, format="#,##0" if whole else "#,##0.00", locale=locale)
+    if money.group is not None:
+        number = number.replace(get_group_symbol(locale), money.group)
+    return money.template.format(amount=number)
 
 
 def parse_date(value: Any) -> dt.date:
@@ -87,7 +91,6 @@ def select_plural(count: Any, forms_spec: str, locale: str) -> str:
 
 
 _FORMATTERS: dict[str, Callable[[Any, str], str]] = {
-    "money": format_money,
     "date": format_long_date,
     "number": format_number,
 }
@@ -105,8 +108,10 @@ def _untranslated(text: str) -> str:
 
 
 class _LocaleFormatter(string.Formatter):
-    def __init__(self, locale: str, lenient: bool, translate: Callable[[str], str]) -> None:
+    def __init__(self, locale: str, lenient: bool, translate: Callable[[str], str],
+                 money: MoneyFormat | None) -> None:
         self._locale = locale
+        self._money = money
         self._lenient = lenient
         self._translate = translate
 
@@ -124,6 +129,8 @@ class _LocaleFormatter(string.Formatter):
         kind, _, rest = format_spec.partition(":")
         if kind == "plural":
             return select_plural(value, rest, self._locale)
+        if kind == "money":
+            return format_money(value, self._locale, self._money)
         if kind in _FORMATTERS:
             return _FORMATTERS[kind](value, self._locale)
         if kind == "benefit":
@@ -133,10 +140,13 @@ class _LocaleFormatter(string.Formatter):
                                               format_long_date)
         if kind == "payments":
             return case_terms.describe_payments(value, self._locale, self._translate,
-                                                format_money, format_long_date)
+                                                self._format_money, format_long_date)
         if kind:
             raise ValueError(f"unknown placeholder format {kind!r}")
         return str(value)
+
+    def _format_money(self, value: Any, locale: str) -> str:
+        return format_money(value, locale, self._money)
 
     def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
         if isinstance(key, str) and key in kwargs and kwargs[key] is not None:
@@ -148,13 +158,15 @@ class _LocaleFormatter(string.Formatter):
 
 def fill_placeholders(text: str, values: Mapping[str, Any], locale: str,
                       lenient: bool = False,
-                      translate: Callable[[str], str] = _untranslated) -> str:
-    """Fills ``{name}`` / ``{name:format}`` placeholders, formatting values for ``locale``.
+                      translate: Callable[[str], str] = _untranslated,
+                      money: MoneyFormat | None = None) -> str:
+    """Fills ``{name}`` / ``{name:format}`` placeholders, formatting values for ``locale``
+    and amounts in ``money`` (the channel's format, see ``format_money``).
 
     Strict by default (a missing or unformattable value raises); ``lenient`` leaves such
     placeholders empty, for the last line of defence in the NLG.
     """
-    return _LocaleFormatter(locale, lenient, translate).vformat(text, (), values)
+    return _LocaleFormatter(locale, lenient, translate, money).vformat(text, (), values)
 
 
 def placeholder_names(text: str) -> set[str]:

@@ -2,7 +2,7 @@
 
 Swedish is the source language: its texts are the domain's responses and need no catalog.
 Every other language is a compiled catalog ``locales/<lang>/LC_MESSAGES/messages.mo``;
-adding a language is adding its catalog (and NLU data), nothing else.
+adding a language is adding its catalog, its NLU data and its entry in ``bot/locales.py``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-SOURCE_LANGUAGE = "sv"
+from bot.locales import SOURCE, language_of
+
+SOURCE_LANGUAGE = SOURCE.code
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
-
-# Babel locale used to format numbers and dates for a conversation language.
-FORMAT_LOCALES = {"sv": "sv_SE", "en": "en"}
-
 
 def identity(message: str) -> str:
     """Marks a text in code for extraction without translating it where it is defined."""
@@ -61,4 +59,5 @@ class Catalogs:
 
 
 def format_locale(language: str) -> str:
-    return FORMAT_LOCALES.get(language, language)
+    """The Babel locale that formats numbers, dates and times (bot/locales.py)."""
+    return language_of(language).babel_locale

@@ -21,6 +21,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.formatting import MissingValueError, fill_placeholders
 from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Catalogs, format_locale
 from bot.language import conversation_language
+from bot.locales import LANGUAGES, language_of
 from bot.metrics import ConversationMetrics
 from bot.rendering import ChannelKind, channel_kind, render_for_channel
 from bot.support import SupportLine, load_support_line
@@ -52,21 +53,24 @@ class ResponseRenderer:
             "support_hours": self._support.describe_hours(format_locale(language)),
         }
 
-    def _fill(self, name: str, text: str, language: str, values: dict[str, Any]) -> str:
+    def _fill(self, name: str, text: str, language: str, kind: ChannelKind,
+              values: dict[str, Any]) -> str:
         translated = self._catalogs.translate(language, name, text)
         locale = format_locale(language)
+        money = language_of(language).money.for_kind(kind.value)
 
         def translate(source: str) -> str:
             return self._catalogs.translate(language, None, source)
 
         try:
-            return fill_placeholders(translated, values, locale, translate=translate)
+            return fill_placeholders(translated, values, locale, translate=translate,
+                                     money=money)
         except (MissingValueError, TypeError, ValueError, ArithmeticError) as error:
             # Never send a raw "{placeholder}": log what went wrong (names only, no values).
             logger.error("response %s: cannot fill placeholders (%s)", name,
                          type(error).__name__)
             return fill_placeholders(translated, values, locale, lenient=True,
-                                     translate=translate)
+                                     translate=translate, money=money)
 
     def render(self, name: str, variation: dict[str, Any], language: str, kind: ChannelKind,
                values: dict[str, Any]) -> dict[str, Any]:
@@ -75,10 +79,11 @@ class ResponseRenderer:
         message.pop("condition", None)
         all_values = {**values, **self.context_values(language)}
         if message.get("text"):
-            message["text"] = self._fill(name, message["text"], language, all_values)
+            message["text"] = self._fill(name, message["text"], language, kind, all_values)
         for button in message.get("buttons") or []:
             if button.get("title"):
-                button["title"] = self._fill(name, button["title"], language, all_values)
+                button["title"] = self._fill(name, button["title"], language, kind,
+                                             all_values)
         return render_for_channel(
             message, kind, lambda text: self._catalogs.translate(language, None, text))
 
@@ -92,6 +97,9 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
         options = dict(endpoint_config.kwargs) if endpoint_config else {}
         self.catalogs = Catalogs(Path(options.get("locales_dir") or LOCALES_DIR))
         self.languages = self.catalogs.languages()
+        unlisted = sorted(self.languages - {entry.code for entry in LANGUAGES})
+        if unlisted:
+            raise ValueError(f"catalog language(s) {unlisted} have no entry in bot/locales.py")
         self.default_language = str(options.get("default_language") or SOURCE_LANGUAGE)
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} has no catalog; "

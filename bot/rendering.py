@@ -3,7 +3,8 @@
 - web: markdown links and buttons as they are;
 - sms: plain text, links as "text: url", markdown removed, GSM-7 characters wherever possible,
   buttons appended as numbered choices ("Svara 1 för ...");
-- voice: short spoken text, no links, markdown, URLs or emoji; buttons become a keypad menu.
+- voice: short spoken text, no links, markdown, URLs or emoji; buttons become a keypad menu
+  (amounts come spoken from the NLG: the voice money format of ``bot.locales``).
 
 Buttons stay in the message for SMS and voice so their connectors can map a reply "1" (or a
 key press) back to the button's payload; those connectors send only the text.
@@ -37,8 +38,6 @@ _CHANNEL_KINDS = {
 
 SMS_CHOICE = N_("Svara {number} för {title}.")
 VOICE_CHOICE = N_("Tryck {number} för {title}.")
-# Spoken amounts: "12 345 kr" and "SEK12,345" are read as "12345 kronor", one number.
-VOICE_CURRENCY = N_("kronor")
 
 Translate = Callable[[str], str]
 
@@ -113,25 +112,6 @@ def for_voice(text: str) -> str:
     return re.sub(r"[ ]{2,}", " ", text).strip()
 
 
-_GROUPED = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+"
-_KRONOR = re.compile(rf"(?<![\d,])({_GROUPED})(?:,(\d{{2}}))?[ \u00a0\u202f]?kr\b\.?")
-_SEK = re.compile(r"SEK[ \u00a0\u202f]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{2}))?")
-_DIGIT_GROUPS = re.compile(r"[ \u00a0\u202f,]")
-
-
-def spoken_amounts(text: str, translate: Translate) -> str:
-    """Amounts as a speech engine reads them naturally: one number and the word "kronor"
-    (a grouped "12 345" would be read as two numbers)."""
-    word = translate(VOICE_CURRENCY)
-
-    def amount(match: re.Match[str]) -> str:
-        whole = _DIGIT_GROUPS.sub("", match.group(1))
-        ore = match.group(2)
-        mark = "." if match.re is _SEK else ","
-        return f"{whole} {word}" if not ore or ore == "00" else f"{whole}{mark}{ore} {word}"
-    return _SEK.sub(amount, _KRONOR.sub(amount, text))
-
-
 def _choices(buttons: list[dict[str, Any]], template: str, translate: Translate) -> str:
     phrase = translate(template)
     return "\n".join(
@@ -156,7 +136,9 @@ def render_for_channel(
     else:
         if buttons:
             text = f"{text} {_choices(buttons, VOICE_CHOICE, translate)}"
-        message["text"] = spoken_amounts(for_voice(text), translate)
+        # Amounts are already spoken ("12 345 kronor"): the NLG fills them in the voice
+        # format of bot/locales.py.
+        message["text"] = for_voice(text)
     message.pop("image", None)
     message.pop("attachment", None)
     return message

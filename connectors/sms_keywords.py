@@ -1,9 +1,9 @@
 """SMS keywords: STOPP/STOP, STARTA/START and HJÄLP/HELP, answered in the keyword's language.
 
 A keyword is the whole message (case, spaces and a trailing "." or "!" aside): "stopp" is one,
-"stoppa min ansökan" is a question for the assistant. The English opt-out and opt-in words are
-Twilio's defaults, so our opt-out state agrees with what Twilio itself enforces on a number
-with its standard opt-out handling.
+"stoppa min ansökan" is a question for the assistant. The words are each language's entry in
+``bot/locales.py``; the English opt-out and opt-in words are Twilio's defaults, so our opt-out
+state agrees with what Twilio itself enforces on a number with its standard opt-out handling.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.i18n import N_
+from bot.locales import LANGUAGES
 
 
 class KeywordKind(str, Enum):
@@ -28,23 +29,21 @@ class Keyword:
     language: str
 
 
-_KEYWORDS: dict[str, tuple[KeywordKind, str]] = {
-    "stopp": (KeywordKind.STOP, "sv"),
-    "stoppa": (KeywordKind.STOP, "sv"),
-    "stop": (KeywordKind.STOP, "en"),
-    "stopall": (KeywordKind.STOP, "en"),
-    "unsubscribe": (KeywordKind.STOP, "en"),
-    "cancel": (KeywordKind.STOP, "en"),
-    "end": (KeywordKind.STOP, "en"),
-    "quit": (KeywordKind.STOP, "en"),
-    "starta": (KeywordKind.START, "sv"),
-    "start": (KeywordKind.START, "en"),
-    "unstop": (KeywordKind.START, "en"),
-    "hjälp": (KeywordKind.HELP, "sv"),
-    "hjalp": (KeywordKind.HELP, "sv"),
-    "help": (KeywordKind.HELP, "en"),
-    "info": (KeywordKind.HELP, "en"),
-}
+def _keywords() -> dict[str, tuple[KeywordKind, str]]:
+    """Every language's keywords (bot/locales.py), each word with its kind and language."""
+    found: dict[str, tuple[KeywordKind, str]] = {}
+    for language in LANGUAGES:
+        words = language.sms_keywords
+        for kind, listed in ((KeywordKind.STOP, words.stop), (KeywordKind.START, words.start),
+                             (KeywordKind.HELP, words.help)):
+            for word in listed:
+                if word in found:
+                    raise ValueError(f"SMS keyword {word!r} is listed twice in bot/locales.py")
+                found[word] = (kind, language.code)
+    return found
+
+
+_KEYWORDS = _keywords()
 
 REPLIES = {
     KeywordKind.STOP: N_("Du får inga fler sms från Försäkringskassans assistent. "

@@ -23,6 +23,7 @@ from enum import Enum
 from typing import Any
 
 from bot.i18n import N_
+from bot.locales import SOURCE
 from connectors.sms_config import E164
 from connectors.sms_conversations import ConversationIds
 from connectors.sms_outbound import BackgroundTasks, OutboundSender
@@ -89,7 +90,7 @@ def parse_notice(payload: Any, languages: frozenset[str]) -> NoticeRequest:
     key = payload.get("idempotency_key")
     if not isinstance(key, str) or not _KEY.match(key):
         raise RequestRejectedError(400, "idempotency_key must be 1-128 of A-Z a-z 0-9 . _ : -")
-    language = payload.get("language", "sv")
+    language = payload.get("language", SOURCE.code)
     if language not in languages:
         raise RequestRejectedError(400, f"language must be one of {', '.join(sorted(languages))}")
     return NoticeRequest(phone=phone, event=str(event), idempotency_key=key,

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.i18n import N_
+from bot.i18n import N_, format_locale
+from bot.locales import SOURCE, menu_offers, switch_target
 from bot.metrics import VOICE_OFFER_PERSON, VOICE_TRANSFER, VOICE_TRANSFER_CLOSED, count_handoff
 from bot.support import SupportLine
 from connectors.voice_store import CallState
@@ -22,8 +23,9 @@ from connectors.voice_twiml import Ending, VoiceReply
 
 logger = logging.getLogger(__name__)
 
+# {languages}: the other languages' keys from bot/locales.py ("9 for English").
 MENU = N_("Tryck 1 för status i ditt ärende, 2 för din nästa utbetalning, 3 för att komma "
-          "igång med Mina sidor, 9 for English, eller 0 för att prata med en person. Du kan "
+          "igång med Mina sidor, {languages}, eller 0 för att prata med en person. Du kan "
           "också säga vad du vill ha hjälp med.")
 REPROMPT = N_("Jag hörde inget. Säg vad du vill ha hjälp med, eller tryck en siffra.")
 UNKNOWN_KEY = N_("Den siffran finns inte i menyn.")
@@ -45,9 +47,10 @@ SMS_STEPS = N_("Kom igång med Mina sidor: 1. Gå till https://www.forsakringska
                "3. Under Mina sidor ser du dina ärenden och utbetalningar och kan ansöka. "
                "Frågor? Ring {support_phone}.")
 
-# The greeting's keypad menu, mapped to intents (9 and 0 are handled by the channel).
+# The greeting's keypad menu, mapped to intents (the language keys of bot/locales.py and 0
+# are handled by the channel).
 MENU_KEYS = {"1": "/ask_case_status", "2": "/ask_next_payment", "3": "/get_started"}
-LANGUAGE_KEY, PERSON_KEY, SMS_YES_KEY = "9", "0", "1"
+PERSON_KEY, SMS_YES_KEY = "0", "1"
 NUMBER_PROMPTS = {"utter_ask_personal_number", "utter_personal_number_invalid"}
 PROTECTED_UTTER = "utter_protected_use_mina_sidor"
 FALLBACK_INTENTS = {"nlu_fallback"}
@@ -61,7 +64,7 @@ class TurnResult:
     buttons: list[str] = field(default_factory=list)  # payloads, in the order spoken
     intent: str | None = None
     utter_actions: list[str] = field(default_factory=list)
-    language: str = "sv"
+    language: str = SOURCE.code
 
 
 class Turn(Protocol):
@@ -112,9 +115,12 @@ class VoiceCallService:
             text = text.replace("{" + name + "}", value)
         return text
 
+    def menu(self, language: str) -> str:
+        return self.phrase(language, MENU, languages=", ".join(menu_offers(language)))
+
     async def greet(self, call: CallInput, state: CallState) -> VoiceReply:
         result = await self._rasa(call, state, "/greet", {})
-        return VoiceReply((*result.texts, self.phrase(state.language, MENU)))
+        return VoiceReply((*result.texts, self.menu(state.language)))
 
     async def answer(self, call: CallInput, state: CallState) -> VoiceReply:
         digits, speech = call.digits.strip(), call.speech.strip()
@@ -129,15 +135,14 @@ class VoiceCallService:
             number = int(digits) if digits.isdigit() else 0
             if 1 <= number <= len(state.choices):
                 text = state.choices[number - 1]
-            elif digits == LANGUAGE_KEY:
-                language = "sv" if state.language == "en" else "en"
+            elif (language := switch_target(digits, state.language)) is not None:
                 text = "/switch_language" + json.dumps({"language": language})
                 extra = {"language": language}
             elif digits in MENU_KEYS:
                 text = MENU_KEYS[digits]
             else:
                 return self._miss(state, [self.phrase(state.language, UNKNOWN_KEY),
-                                          self.phrase(state.language, MENU)])
+                                          self.menu(state.language)])
         else:
             text = digits or speech
         result = await self._rasa(call, state, text, extra)
@@ -203,8 +208,8 @@ class VoiceCallService:
             return VoiceReply((self.phrase(state.language, TRANSFERRING),), Ending.DIAL,
                               self._transfer_number)
         count_handoff(VOICE_TRANSFER_CLOSED)
-        locale = "en_GB" if state.language == "en" else "sv_SE"
-        hours = self._support.describe_hours(locale)
+        # The same locale as the NLG's {support_hours}: "9:00 AM" in English on every channel.
+        hours = self._support.describe_hours(format_locale(state.language))
         return VoiceReply((self.phrase(state.language, CLOSED, hours=hours),), Ending.HANGUP)
 
     def _can_sms(self, call: CallInput, state: CallState) -> bool:
@@ -218,4 +223,4 @@ class VoiceCallService:
             sent = await self._send_sms(call.caller, body)
         source = SMS_SENT if sent else SMS_NOT_SENT
         return VoiceReply((self.phrase(state.language, source),
-                           self.phrase(state.language, MENU)))
+                           self.menu(state.language)))

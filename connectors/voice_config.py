@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.locales import LANGUAGES, language_of
 from connectors.sms_config import (
     E164,
     TWILIO_API_BASE_URL,
@@ -26,10 +27,11 @@ from connectors.twilio_request import DEFAULT_MAX_BODY_BYTES
 
 REQUIRED = ("account_sid", "auth_token", "public_base_url", "conversation_secret")
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-_KNOWN = {*REQUIRED, "store_path", "transfer_number", "voice_sv", "voice_en",
-          "speech_timeout", "gather_timeout", "max_reprompts", "answer_timeout",
-          "sms_from_number", "sms_conversation_secret", "sms_store_path", "api_base_url",
-          "timezone"}
+# voice_<code>: the <Say> voice of a language of bot/locales.py (its default there).
+_VOICE_KEYS = {f"voice_{language.code}": language.code for language in LANGUAGES}
+_KNOWN = {*REQUIRED, *_VOICE_KEYS, "store_path", "transfer_number", "speech_timeout",
+          "gather_timeout", "max_reprompts", "answer_timeout", "sms_from_number",
+          "sms_conversation_secret", "sms_store_path", "api_base_url", "timezone"}
 
 
 class VoiceConfigError(ValueError):
@@ -66,8 +68,8 @@ class VoiceSettings:
     store_path: Path = Path("var/voice.db")
     # Empty: the support line's own number (bot/support.yml, SUPPORT_PHONE).
     transfer_number: str = ""
-    voice_sv: str = "Polly.Astrid"
-    voice_en: str = "Polly.Joanna"
+    # Configured <Say> voices by language; a language not named has its table default.
+    voices: Mapping[str, str] = field(default_factory=dict)
     # Seconds of silence that end a spoken answer; "auto" is slow for short menu answers.
     speech_timeout: int = 2
     gather_timeout: int = 6
@@ -87,7 +89,8 @@ class VoiceSettings:
         return bool(self.sms_from_number and self.sms_conversation_secret)
 
     def voice_for(self, language: str) -> str:
-        return self.voice_en if language == "en" else self.voice_sv
+        entry = language_of(language)
+        return self.voices.get(entry.code) or entry.twilio_voice
 
     def url(self, path: str) -> str:
         return f"{self.public_base_url}{path}"
@@ -128,8 +131,7 @@ class VoiceSettings:
             conversation_secret=secret,
             store_path=Path(str(raw.get("store_path") or "var/voice.db")),
             transfer_number=transfer,
-            voice_sv=str(raw.get("voice_sv") or cls.voice_sv),
-            voice_en=str(raw.get("voice_en") or cls.voice_en),
+            voices={code: str(raw[key]) for key, code in _VOICE_KEYS.items() if raw.get(key)},
             speech_timeout=int(_number(raw.get("speech_timeout", 2), "speech_timeout", 1, 10)),
             gather_timeout=int(_number(raw.get("gather_timeout", 6), "gather_timeout", 1, 30)),
             max_reprompts=int(_number(raw.get("max_reprompts", 2), "max_reprompts", 0, 5)),

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from bot.locales import SOURCE
 from connectors.shared_state import RedisHandle
 
 # A step still without an answer this long after it began was abandoned (its process died).
@@ -31,7 +32,7 @@ CALL_RETENTION_SECONDS = 6 * 3600
 @dataclass
 class CallState:
     conversation_id: str
-    language: str = "sv"
+    language: str = SOURCE.code
     # "menu" (main keypad menu), "number" (personnummer on the keypad), "offer_person",
     # "offer_sms" (the getting-started steps by SMS), "closed" (the call has ended).
     mode: str = "menu"

@@ -12,8 +12,8 @@ from enum import Enum
 
 from twilio.twiml.voice_response import VoiceResponse
 
-# Twilio's speech languages for the conversation languages.
-SPEECH_LANGUAGES = {"sv": "sv-SE", "en": "en-US"}
+from bot.locales import language_of
+
 # Domain words the recogniser should expect (benefit names, Mina sidor, bilagor).
 HINTS = ("Mina sidor", "bilagor", "bilaga", "BankID", "sjukpenning", "bostadsbidrag",
          "aktivitetsstöd", "föräldrapenning", "tillfällig föräldrapenning", "sjukersättning",
@@ -47,7 +47,8 @@ class TwimlOptions:
 
 
 def speech_language(language: str) -> str:
-    return SPEECH_LANGUAGES.get(language, SPEECH_LANGUAGES["sv"])
+    """Twilio's speech language for a conversation language (bot/locales.py)."""
+    return language_of(language).speech
 
 
 def voice_twiml(reply: VoiceReply, options: TwimlOptions) -> str:

@@ -9,7 +9,7 @@ import itertools
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict, TypeVar
 
@@ -17,7 +17,7 @@ import aiohttp
 import socketio
 
 from benchmarks.harness.channels import Channel, Conversation, TurnFailedError
-from benchmarks.harness.questions import Question, question
+from benchmarks.harness.questions import Asked, question
 from benchmarks.harness.stats import Summary, Turn, summarise
 
 T = TypeVar("T")
@@ -28,7 +28,11 @@ TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError,
 OPEN_AT_ONCE = 20  # conversations opened concurrently (untimed) before a load starts
 
 
-async def timed_turn(channel: str, conversation: Conversation, asked: Question,
+# Which question a conversation asks at a turn number: the FAQ cycle unless a load says.
+Pick = Callable[[int], Asked]
+
+
+async def timed_turn(channel: str, conversation: Conversation, asked: Asked,
                      since: float | None = None) -> Turn:
     """One turn; its latency from ``since`` (a scheduled send time) or from now."""
     started = time.perf_counter() if since is None else since
@@ -89,7 +93,8 @@ class _HeldLoad:
 
 
 async def closed_loop(channel: Channel, conversations: int, seconds: float,
-                      first_question: int = 0) -> tuple[list[Turn], float]:
+                      first_question: int = 0, pick: Pick = question,
+                      ) -> tuple[list[Turn], float]:
     """``conversations`` at once, each asking one question after the other; the turns that
     start within a window of ``seconds`` count, and the load is held until every counted
     turn is answered: a conversation past the window keeps asking (uncounted) until all are
@@ -107,7 +112,7 @@ async def closed_loop(channel: Channel, conversations: int, seconds: float,
     opened = await open_conversations(channel, conversations)
     primed: list[Turn] = []
     if not channel.opens_with_a_turn:
-        await asyncio.gather(*(_prime(channel.name, c, question(first_question + index - 1),
+        await asyncio.gather(*(_prime(channel.name, c, pick(first_question + index - 1),
                                       primed) for index, c in enumerate(opened)))
     results: list[Turn] = [turn for turn in primed if not turn.correct]
     load = _HeldLoad(len(opened))
@@ -127,7 +132,7 @@ async def closed_loop(channel: Channel, conversations: int, seconds: float,
             if load.released.is_set():
                 return
             turn = await timed_turn(channel.name, conversation,
-                                    question(first_question + index + number))
+                                    pick(first_question + index + number))
             if counted or not turn.correct:
                 results.append(turn)
             if not turn.correct:
@@ -140,7 +145,7 @@ async def closed_loop(channel: Channel, conversations: int, seconds: float,
     return results, seconds
 
 
-async def _prime(channel: str, conversation: Conversation | str, asked: Question,
+async def _prime(channel: str, conversation: Conversation | str, asked: Asked,
                  into: list[Turn]) -> None:
     if not isinstance(conversation, str):
         into.append(await timed_turn(channel, conversation, asked))
@@ -160,19 +165,23 @@ class Collected:
 
 
 async def interleaved(channels: dict[str, Channel], conversations: int, seconds: float,
-                      rounds: int, warmup_seconds: float = 2.0) -> dict[str, Collected]:
+                      rounds: int, warmup_seconds: float = 2.0,
+                      picks: Mapping[str, Pick] | None = None) -> dict[str, Collected]:
     """Every channel (the baseline among them) for ``seconds`` in each round, the order
     rotated per round, so drift on a shared machine hits all of them alike. A warm-up round
-    is not counted."""
-    for channel in channels.values():
-        await closed_loop(channel, conversations, warmup_seconds)
+    is not counted. ``picks`` gives a channel other questions than the FAQ cycle."""
+    chosen = picks or {}
+    for name, channel in channels.items():
+        await closed_loop(channel, conversations, warmup_seconds,
+                          pick=chosen.get(name, question))
     collected = {name: Collected() for name in channels}
     names = list(channels)
     for index in range(rounds):
         order = names[index % len(names):] + names[:index % len(names)]
         for name in order:
             collected[name].add(*await closed_loop(channels[name], conversations, seconds,
-                                                   first_question=index))
+                                                   first_question=index,
+                                                   pick=chosen.get(name, question)))
     return collected
 
 

@@ -12,6 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class Asked(Protocol):
+    """What a timed turn asks and how it judges the answer (FAQ or personal question)."""
+
+    @property
+    def text(self) -> str: ...
+
+    def answered_by(self, texts: Sequence[str]) -> bool: ...
 
 
 @dataclass(frozen=True)

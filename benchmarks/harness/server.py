@@ -221,6 +221,8 @@ class RasaServer:
     model: Path = MODEL
     with_action_server: bool = True
     account: TwilioAccount = field(default_factory=TwilioAccount)
+    # The action server's own additions (the case backend's address, identification).
+    action_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     rasa: Process | None = None
     actions: Process | None = None
@@ -282,7 +284,7 @@ class RasaServer:
         try:
             if self.with_action_server:  # first, so it does not share the CPU with the load
                 self.actions = Process("actions", action_server_argv("127.0.0.1", actions_port),
-                                       self.workdir, env)
+                                       self.workdir, {**env, **self.action_env})
                 self._wait_for_actions(actions_port, timeout)
             self.rasa = Process("rasa", replica_argv("127.0.0.1", self.port, self.model,
                                                      self.workdir), self.workdir, env)

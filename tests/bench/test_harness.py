@@ -21,6 +21,7 @@ from benchmarks.harness.loads import (
     poisson_schedule,
     timed_turn,
 )
+from benchmarks.harness.personal import TOLVAN, personal_question
 from benchmarks.harness.questions import QUESTIONS, Question, normalise, question
 from benchmarks.harness.stats import Turn, percentile, summarise
 from bot.rendering import for_sms, for_voice
@@ -177,6 +178,27 @@ def test_a_failed_turn_ends_its_conversation_and_is_kept_even_past_the_window() 
     assert channel.opened[0].asked > 3  # the other went on to the end of the window
 
 
+def test_personal_questions_alternate_and_need_every_fact() -> None:
+    status, payment = personal_question(0), personal_question(1)
+    assert (status.response, payment.response) == ("utter_case_status", "utter_next_payment")
+    assert personal_question(2) is status
+    every = responses()
+    # The facts' fixed words are the responses' own (the values are Tolvan's demo data).
+    assert "Ditt ärende om" in every["utter_case_status"][0]["text"]
+    assert "Din nästa utbetalning är" in every["utter_next_payment"][0]["text"]
+    both = ["Ditt ärende om sjukpenning: vi fick din ansökan den 1 december 2026.",
+            "Ditt ärende om bostadsbidrag: vi har begärt en komplettering den 2 december 2026."]
+    assert status.answered_by(both)
+    assert not status.answered_by(both[:1])  # one case missing
+    assert payment.answered_by(["Din nästa utbetalning är 12 345 kr i sjukpenning den 9 "
+                                "december 2026."])
+    assert not payment.answered_by(["Din nästa utbetalning är 12345 kr i sjukpenning den 9 "
+                                    "december 2026."])
+    asks = every["utter_ask_personal_number"][0]["text"]
+    assert not status.answered_by([asks]) and not payment.answered_by([asks])
+    assert TOLVAN.identified_by is payment
+
+
 def test_percentiles_and_schedule() -> None:
     assert percentile([1, 2, 3, 4, 5], 0.5) == 3
     assert percentile(list(range(1, 101)), 0.99) == pytest.approx(99.01)
@@ -234,4 +256,20 @@ def test_quick_run_writes_the_results_and_every_channel_answers_correctly(
         "conversation_length_ratio_sqlite", "conversation_length_ratio_postgresql",
         "two_replicas_over_one"}
     assert result["scaling"]["status"] == "not run"
+
+    # Personal turns: every one answered with Tolvan's facts, each conversation identified
+    # once (personnummer and the BankID simulator) and kept across the rounds.
+    personal = result["personal"]
+    assert personal["identity"] == "test_ref"
+    assert personal["identifications"] == personal["conversations"]
+    for name in ("faq", "personal"):
+        summary = personal["channels"][name]["summary"]
+        assert summary["turns"] == summary["correct"] >= at_least, name
+        assert 0 < summary["p50_ms"] <= summary["p95_ms"], name
+    assert personal["channels"]["personal"]["ratio_to_faq"]["p50"] > 0
+    # Two backend requests per personal turn at least (profile, then cases or payments).
+    assert personal["case_backend_handling_ms"]["requests"] >= \
+        2 * personal["channels"]["personal"]["summary"]["turns"]
+    assert personal["cpu_seconds"]["case_backend"] > 0
+    assert result["correctness"]["failed_turns"]["personal.personal"] == 0
     assert (tmp_path / "suite.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

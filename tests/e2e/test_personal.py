@@ -163,11 +163,18 @@ def test_tolvans_next_payment_in_swedish_and_in_english(assistant: Assistant) ->
     swedish = Conversation(assistant, TOLVAN)
     replies = swedish.say("när kommer mina pengar?")
     assert_replies(replies, expected_payments(swedish, "sv"))
-    assert "12 345 kr" in replies[0]
+    # Written by hand (Tolvan's demo sickness benefit), not by the formatter: a plain space.
+    assert re.fullmatch(r"Din nästa utbetalning är 12 345 kr i sjukpenning den "
+                        r"\d{1,2} [a-z]+ \d{4}\.", replies[0]), replies[0]
     english = Conversation(assistant, TOLVAN)
     replies = english.say("When will I get my money?")
     assert_replies(replies, expected_payments(english, "en"))
-    assert "SEK12,345" in replies[0]
+    assert re.fullmatch(r"Your next payment is SEK 12,345 in sickness benefit on "
+                        r"[A-Z][a-z]+ \d{1,2}, \d{4}\.", replies[0]), replies[0]
+    assert re.fullmatch(r"Preliminary payments after that: SEK 12,345 on [A-Z][a-z]+ "
+                        r"\d{1,2}, \d{4} and SEK 12,345 on [A-Z][a-z]+ \d{1,2}, \d{4}\.",
+                        replies[1]), replies[1]
+    assert not any(space in "".join(replies) for space in "\u00a0\u202f")
 
 
 def test_backend_stopped_mid_conversation_then_back(assistant: Assistant) -> None:

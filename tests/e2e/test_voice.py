@@ -13,6 +13,7 @@ import pytest
 
 from bot.formatting import fill_placeholders
 from bot.i18n import format_locale
+from bot.locales import language_of
 from bot.rendering import ChannelKind, render_for_channel
 from connectors.twilio_voice import CallerIds
 from connectors.voice_call import (
@@ -35,6 +36,7 @@ pytestmark = pytest.mark.e2e
 DIGITS = {"19121212-1212": "191212121212", "19101010-1010": "191010101010",
           "19111111-1116": "191111111116", "19400404-0400": "194004040400",
           "20080808-0808": "200808080808"}
+SV_MENU = MENU.replace("{languages}", "9 for English")
 URL_OR_MARKDOWN = re.compile(r"https?://|\*\*|\[|\]\(|www\.")
 
 
@@ -54,7 +56,8 @@ def spoken(name: str, language: str = "sv", **values: Any) -> set[str]:
         text = variation["text"]
         if language == "en":
             text = str(ENGLISH.pgettext(name, text))
-        text = fill_placeholders(text, context, locale, translate=translate)
+        text = fill_placeholders(text, context, locale, translate=translate,
+                                 money=language_of(language).money.voice)
         buttons = [{**b, "title": translate(b["title"])} for b in variation.get("buttons") or []]
         message = {"text": text, **({"buttons": buttons} if buttons else {})}
         texts.add(render_for_channel(message, ChannelKind.VOICE, translate)["text"])
@@ -79,7 +82,7 @@ def assert_spoken_clean(step: Step) -> None:
 def identify(c: Call, key: str, personnummer: str) -> Step:
     """Greeting, a menu key for a personal question, the personnummer on the keypad."""
     greeting = c.start()
-    assert greeting.says == [*spoken("utter_greet"), MENU]
+    assert greeting.says == [*spoken("utter_greet"), SV_MENU]
     assert greeting.gather is not None and greeting.gather["language"] == "sv-SE"
     assert greeting.gather["numDigits"] == "1" and greeting.gather["input"] == "dtmf speech"
     asked = c.press(key)
@@ -151,7 +154,7 @@ def test_atta_gets_started_with_the_steps_by_sms(assistant: Assistant) -> None:
     assert started.says[-1] == SMS_OFFER
     assert_spoken_clean(started)
     sent = c.press("1")
-    assert sent.says == [SMS_SENT, MENU]
+    assert sent.says == [SMS_SENT, SV_MENU]
     messages = [m for m in assistant.sms.fake.messages if m.to == c.caller]
     assert len(messages) == 1 and "forsakringskassan.se" in messages[0].body
     # The call ends: the next call from the number starts a new session (asks again).

@@ -19,8 +19,9 @@ from bot.formatting import (
         ("12345", "sv_SE", "12 345 kr"),
         (12345.5, "sv_SE", "12 345,50 kr"),
         (0, "sv_SE", "0 kr"),
-        (12345, "en", "SEK12,345"),
-        (1234567.25, "en", "SEK1,234,567.25"),
+        (12345, "en", "SEK 12,345"),
+        (1234567.25, "en", "SEK 1,234,567.25"),
+        (12345, "de", "12.345,00 SEK"),  # outside the table: Babel's currency format
     ],
 )
 def test_money_is_formatted_per_locale_without_decimals_for_whole_kronor(

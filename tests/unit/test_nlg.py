@@ -74,7 +74,38 @@ def test_swedish_by_default_with_swedish_formats(nlg: LocalizedNLG) -> None:
 def test_english_conversation_is_translated_and_formatted_in_english(nlg: LocalizedNLG) -> None:
     message = generate(nlg, "utter_payment", "rest", "en", None, amount=12345,
                        date="2026-12-25")
-    assert message["text"] == "Next payment: SEK12,345 on December 25, 2026."
+    assert message["text"] == "Next payment: SEK 12,345 on December 25, 2026."
+
+
+def test_english_sms_writes_sek_before_the_amount(nlg: LocalizedNLG) -> None:
+    message = generate(nlg, "utter_payment", "twilio", "en", None, amount=12345,
+                       date="2026-12-25")
+    assert message["text"] == "Next payment: SEK 12,345 on December 25, 2026."
+
+
+def test_swedish_sms_amount_has_a_plain_space(nlg: LocalizedNLG) -> None:
+    message = generate(nlg, "utter_payment", "twilio", None, amount=12345, date="2026-12-25")
+    assert message["text"] == "Nästa utbetalning: 12 345 kr den 25 december 2026."
+    assert "\u00a0" not in message["text"] and "\u202f" not in message["text"]
+
+
+def test_voice_says_kronor_after_a_grouped_number(nlg: LocalizedNLG) -> None:
+    swedish = generate(nlg, "utter_payment", "twilio_voice", None, amount=12345,
+                       date="2027-01-03")
+    assert swedish["text"] == "Du får 12\u00a0345 kronor den 3 januari 2027. Läs på Mina sidor."
+    english = generate(nlg, "utter_payment", "twilio_voice", "en", None, amount=12345,
+                       date="2027-01-03")
+    # No English voice variation in the test catalog: the Swedish source, English formats.
+    assert english["text"] == "Du får 12,345 kronor den January 3, 2027. Läs på Mina sidor."
+
+
+def test_a_catalog_without_a_table_entry_is_refused(locales: Path) -> None:
+    (locales / "fi" / "LC_MESSAGES").mkdir(parents=True)
+    (locales / "fi" / "LC_MESSAGES" / "messages.mo").write_bytes(
+        (locales / "en" / "LC_MESSAGES" / "messages.mo").read_bytes())
+    config = EndpointConfig(type="bot.nlg.LocalizedNLG", locales_dir=str(locales))
+    with pytest.raises(ValueError, match="no entry in"):
+        LocalizedNLG(endpoint_config=config, domain=DOMAIN)
 
 
 def test_configured_support_line_fills_every_response(nlg: LocalizedNLG) -> None:

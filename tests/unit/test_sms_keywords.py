@@ -31,3 +31,14 @@ def test_a_keyword_must_be_the_whole_message(text: str) -> None:
                                               ("123", None), ("1a", None)])
 def test_choice_numbers(text: str, number: int | None) -> None:
     assert choice_number(text) == number
+
+
+def test_every_keyword_of_the_language_table() -> None:
+    # Written out by hand: the words the SMS channel has always known, from bot/locales.py.
+    wanted = {"stopp": "sv", "stoppa": "sv", "starta": "sv", "hjälp": "sv", "hjalp": "sv",
+              "stop": "en", "stopall": "en", "unsubscribe": "en", "cancel": "en", "end": "en",
+              "quit": "en", "start": "en", "unstop": "en", "help": "en", "info": "en"}
+    for word, language in wanted.items():
+        keyword = keyword_of(word.upper())
+        assert keyword is not None and keyword.language == language, word
+    assert keyword_of("stopa") is None

@@ -29,6 +29,8 @@ from connectors.voice_call import (
 from connectors.voice_store import CallState
 from connectors.voice_twiml import Ending, VoiceReply
 
+# The Swedish menu offers English as the channel always has.
+SV_MENU = MENU.replace("{languages}", "9 for English")
 SUPPORT = SupportLine("0771-524 524", (OpeningHours(0, 4, dt.time(8), dt.time(16)),),
                       frozenset({dt.date(2026, 12, 24)}))
 OPEN = dt.datetime(2026, 12, 23, 10, 0)      # a Wednesday
@@ -80,7 +82,7 @@ def test_greeting_is_rasas_greeting_then_the_keypad_menu() -> None:
     turn = FakeTurn({"/greet": TurnResult(["Hej!"], intent="greet")})
     state = CallState("voice-x")
     reply = asyncio.run(service(turn).greet(CallInput("CA1", MOBILE), state))
-    assert reply == VoiceReply(("Hej!", MENU))
+    assert reply == VoiceReply(("Hej!", SV_MENU))
     assert turn.received == [("voice-x", "/greet",
                               {"language": "sv", "caller_hash": "hash-of-caller"})]
 
@@ -105,6 +107,26 @@ def test_nine_switches_to_english() -> None:
     assert turn.received[0][2]["language"] == "en" and state.language == "en"
 
 
+def test_nine_in_english_switches_back_to_swedish() -> None:
+    turn = FakeTurn({'/switch_language{"language": "sv"}':
+                     TurnResult(["Visst."], intent="switch_language", language="sv")})
+    state = CallState("voice-x", language="en")
+    assert answer(service(turn), state, digits="9").says == ("Visst.",)
+    assert turn.received[0][2]["language"] == "sv" and state.language == "sv"
+
+
+def test_the_menu_offers_the_other_language_in_that_language() -> None:
+    svc = service(FakeTurn())
+    assert svc.menu("sv") == SV_MENU
+    assert svc.menu("en") == MENU.replace("{languages}", "9 för svenska")
+
+
+def test_english_callers_hear_the_hours_as_web_and_sms_write_them() -> None:
+    reply = answer(service(FakeTurn(), now=EVENING), CallState("voice-x", language="en"),
+                   digits="0")
+    assert reply.says == (CLOSED.replace("{hours}", "Monday-Friday 8:00 AM-4:00 PM"),)
+
+
 def test_buttons_of_the_last_answer_take_the_keys() -> None:
     turn = FakeTurn({"hej": TurnResult(["Välj. Tryck 1 för A."], buttons=["/faq_app"])})
     svc, state = service(turn), CallState("voice-x")
@@ -115,7 +137,8 @@ def test_buttons_of_the_last_answer_take_the_keys() -> None:
 
 def test_an_unknown_key_is_said_and_the_menu_repeated() -> None:
     turn = FakeTurn()
-    assert answer(service(turn), CallState("voice-x"), digits="7").says == (UNKNOWN_KEY, MENU)
+    assert answer(service(turn), CallState("voice-x"), digits="7").says == (UNKNOWN_KEY,
+                                                                           SV_MENU)
     assert turn.received == []
 
 
@@ -183,7 +206,7 @@ def test_getting_started_offers_the_steps_by_sms_to_a_mobile() -> None:
     sms = FakeSms()
     svc, state = service(turn, sms=sms), CallState("voice-x")
     assert answer(svc, state, digits="3").says == ("Så kommer du igång.", SMS_OFFER)
-    assert answer(svc, state, digits="1").says == (SMS_SENT, MENU)
+    assert answer(svc, state, digits="1").says == (SMS_SENT, SV_MENU)
     assert sms.sent[0][0] == MOBILE and "forsakringskassan.se" in sms.sent[0][1]
     assert "0771-524 524" in sms.sent[0][1]
 
