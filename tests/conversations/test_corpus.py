@@ -10,7 +10,6 @@ import sqlite3
 import time
 import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -91,9 +90,3 @@ def test_no_personnummer_in_any_spelling_is_left_behind(played: list[Result],
                 found.append(f"{where}: {match.group(0)!r}")
     assert not found, found[:20]
 
-
-def test_the_stories_file_is_up_to_date(corpus: list[Conversation]) -> None:
-    from tests.conversations.stories import STORIES_FILE, render
-
-    assert Path(STORIES_FILE).read_text(encoding="utf-8") == render(corpus), \
-        "run: .venv/bin/python -m tests.conversations.stories"

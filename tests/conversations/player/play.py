@@ -229,8 +229,15 @@ def play_all(stack: Stack, conversations: list[Conversation], persons: dict[str,
     data = person_data(stack, persons)
     wanted = set(channels)
     jobs = [(c, ch) for c in conversations for ch in c.channels if ch in wanted]
-    # The slowest first (idle waits), so they do not end the run alone.
-    jobs.sort(key=lambda job: -sum(t.on(job[1]).wait for t in job[0].turns))
+    # The slowest first (idle waits, the never-confirming number's expiry), so that they do
+    # not end the run alone.
+    def slowness(job: tuple[Conversation, str]) -> float:
+        steps = [step for _, step in job[0].steps(job[1])]
+        return sum(step.wait for step in steps) + ORDER_EXPIRES_SECONDS * sum(
+            1 for step in steps
+            if step.personnummer is not None and keypad(step.personnummer) == NEVER_CONFIRMS)
+
+    jobs.sort(key=slowness, reverse=True)
     def run(job: tuple[Conversation, str]) -> Result:
         return play(job[0], job[1], stack, persons, data)
 
