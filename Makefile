@@ -23,7 +23,7 @@ export RASA_TELEMETRY_ENABLED := false
         i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-personal \
         bench-smoke chat clean \
         webchat browser web-demo \
-        casebackend-test integration audit api-token scale-out scaleout-test
+        casebackend-test integration audit api-token scale-out scaleout-test conversations
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
@@ -72,8 +72,8 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.in
 i18n-compile: $(MO_FILES)
 
 # ---- the suite ----
-test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e webchat browser \
-      integration scaleout-test bench-smoke casebackend-test
+test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e conversations webchat \
+      browser integration scaleout-test bench-smoke casebackend-test
 	@echo "All checks passed."
 
 webchat: setup $(MODEL)
@@ -127,13 +127,21 @@ i18n-check: setup
 validate: $(VENV)/.installed
 	$(RASA) data validate --config config.yml --domain bot/domain --data bot/data --fail-on-warnings
 
+# The corpus' channel-independent openings (tests/conversations/corpus_stories.yml, written by
+# `python -m tests.conversations.stories`) beside the hand-written test stories.
 stories: $(MODEL)
+	$(PY) -m tests.conversations.stories --check
 	rm -rf $(REPORTS)/stories
 	$(RASA) test core --model $(MODEL) --stories tests/conversations \
 	    --endpoints bot/endpoints.yml --out $(REPORTS)/stories --fail-on-prediction-errors
 
 nlu-eval: setup
 	$(PY) tests/evaluation/nlu_heldout.py --out $(REPORTS)/nlu
+
+# The corpus of whole conversations (tests/conversations/corpus/*.yml) played on REST, SMS,
+# phone and web chat through the real processes; prints the pass count per channel.
+conversations: setup $(MODEL)
+	$(PY) -m pytest tests/conversations -q
 
 # The end-to-end suite twice: on the embedded default's SQLite tracker store, then on the
 # machine's PostgreSQL (a fresh database per run), so the personal-data scans cover both.

@@ -1,0 +1,1 @@
+"""Whole conversations: the corpus, its player and its rasa test stories."""

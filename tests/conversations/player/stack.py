@@ -1,0 +1,123 @@
+"""The whole stack for the conversation player, on free loopback ports: the case backend
+with the demo persons, the action server (BankID simulator, short waits), and `rasa run`
+with every channel the corpus is played on: REST, SMS and phone (signed as Twilio signs, a
+fake Twilio REST API on loopback) and the web chat with its test login.
+
+Waits are short so that the corpus plays in minutes: the simulator confirms after 0.2 s, a
+turn waits 2 s for BankID, and an identification is forgotten after ``IDLE_SECONDS`` of
+silence (one conversation waits past it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from cryptography.fernet import Fernet
+
+from tests.e2e.conftest import BACKEND_PY, MODEL, ROOT, Backend, _wait_until_up, free_port
+from tests.e2e.sms_harness import SmsTestSetup
+from tests.e2e.voice_harness import VoiceTestSetup
+from tests.web.stack import webchat_credentials
+
+IDLE_SECONDS = 10.0
+WEBCHAT_KEY = "connectors.webchat.WebChatInput"
+
+
+@dataclass
+class Stack:
+    base_url: str
+    workdir: Path
+    backend: Backend
+    sms: SmsTestSetup
+    voice: VoiceTestSetup
+    jwt_secret: str
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
+
+
+def _credentials(sms: SmsTestSetup, voice: VoiceTestSetup) -> dict[str, object]:
+    credentials = yaml.safe_load((ROOT / "bot" / "credentials.yml").read_text())
+    credentials.update(sms.credentials())
+    credentials.update(voice.credentials())
+    web = webchat_credentials()
+    # Many conversations from one test client: no rate limit in the way.
+    web["rate_limit"] = {"messages": 1000, "per_seconds": 60}
+    credentials[WEBCHAT_KEY] = web
+    return dict(credentials)
+
+
+@contextmanager
+def running_stack(workdir: Path) -> Iterator[Stack]:
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+    rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
+    token = "corpus-" + os.urandom(16).hex()
+    jwt_secret = "corpus-jwt-" + os.urandom(24).hex()
+    backend_env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": token,
+                   "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
+                   "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
+                   "TZ": "Europe/Stockholm"}
+    for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
+        subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
+                       check=True, capture_output=True)
+    backend = Backend(f"http://127.0.0.1:{backend_port}", token, backend_env,
+                      workdir / "backend.log")
+    backend.start()
+    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(workdir / "tracker.db")
+    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    sms = SmsTestSetup(workdir / "sms.db").start()
+    voice = VoiceTestSetup(workdir / "voice.db", sms)
+    (workdir / "credentials.yml").write_text(yaml.safe_dump(_credentials(sms, voice)))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+           "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
+           "CASEBACKEND_SERVICE_TOKEN": token, "CASEBACKEND_BREAKER_RESET_SECONDS": "1",
+           "TZ": "Europe/Stockholm",
+           # The web chat's test login mints tokens; the action server trusts its session.
+           "ASSISTANT_TEST_IDENTITY": "on",
+           "IDENTITY_VAULT_KEY": Fernet.generate_key().decode(),
+           "IDENTITY_VAULT_PATH": str(workdir / "vault.db"),
+           "IDENTITY_ATTEMPTS_PATH": str(workdir / "attempts.db"),
+           "IDENTITY_MAX_STARTS": "1000", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.2",
+           "IDENTITY_WAIT_SECONDS": "2", "IDENTITY_IDLE_SECONDS": str(IDLE_SECONDS)}
+    log_paths = [workdir / "actions.log", workdir / "rasa.log"]
+    logs = [path.open("wb") for path in log_paths]
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(actions_port)],
+                         cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT),
+        subprocess.Popen([sys.executable, str(ROOT / "scripts" / "rasa_server.py"),
+                          "--model", str(MODEL),
+                          "--endpoints", str(workdir / "endpoints.yml"),
+                          "--credentials", str(workdir / "credentials.yml"),
+                          "--interface", "127.0.0.1", "--port", str(rasa_port)],
+                         cwd=ROOT, env={**env, "RASA_JWT_SECRET": jwt_secret},
+                         stdout=logs[1], stderr=subprocess.STDOUT),
+    ]
+    try:
+        _wait_until_up(f"http://127.0.0.1:{rasa_port}/ready", processes, timeout=300)
+        sms.connect(f"http://127.0.0.1:{rasa_port}")
+        yield Stack(f"http://127.0.0.1:{rasa_port}", workdir, backend, sms, voice, jwt_secret,
+                    logs=[*log_paths, workdir / "backend.log"])
+    finally:
+        backend.stop()
+        sms.stop()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
