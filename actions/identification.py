@@ -30,7 +30,14 @@ from actions.identity.flow import (
 )
 from actions.identity.provider import IdentityProviderError
 from actions.identity.services import IdentityServices, default_services
-from actions.personal_action import caller_for, default_backend, idle_seconds
+from actions.personal_action import (
+    LOGIN_CHANNELS,
+    UTTER_IDENTIFY,
+    caller_for,
+    caller_of,
+    default_backend,
+    idle_seconds,
+)
 from actions.personal_answers import personal_actions
 from connectors.identity_vault import METADATA_KEY
 
@@ -53,6 +60,12 @@ class ActionReceivePersonalNumber(Action):
         services = self._identity or default_services()
         backend = self._backend or default_backend()
         events: list[dict[str, Any]] = []
+        if tracker.get_latest_input_channel() in LOGIN_CHANNELS:
+            # The web chat identifies by the Mina sidor login, never by a typed number.
+            logged_in = caller_of(tracker, self._environ)[0] is not None
+            dispatcher.utter_message(response="utter_already_identified" if logged_in
+                                     else UTTER_IDENTIFY)
+            return []
         if tracker.get_slot(PERSON_SLOT):
             if not identification_expired(tracker, idle_seconds(self._environ)):
                 dispatcher.utter_message(response="utter_already_identified")

@@ -35,6 +35,8 @@ _RUN = re.compile(r"\d+(?:(?: {0,2}[-+.] {0,2}| {1,2})\d+)*")
 _GROUP = re.compile(r"\d+")
 # Where the date ends and the four last digits begin, by length of the whole number.
 _DATE_DIGITS = {12: 8, 10: 6}
+# Lengths of an unbroken digit run taken as a mistyped personnummer.
+_NEAR_MISS_DIGITS = frozenset({8, 9, 11, 13})
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,13 @@ def _candidates(normalised: str) -> Iterator[_Candidate]:
     for run in _RUN.finditer(normalised):
         groups = [(g.start() + run.start(), g.end() + run.start(), g.group())
                   for g in _GROUP.finditer(run.group())]
+        international = run.start() > 0 and normalised[run.start() - 1] == "+"  # +46...
+        if len(groups) == 1 and len(groups[0][2]) in _NEAR_MISS_DIGITS and not international:
+            # A number one or two digits off, or a birth date alone ("19400404"): an attempt
+            # at a personnummer, personal data too, and answered as an invalid number.
+            start, end, digits = groups[0]
+            yield _Candidate(start, end, digits, False)
+            continue
         index = 0
         while index < len(groups):
             found = _window_at(normalised, groups, index)
@@ -160,6 +169,8 @@ def parse(text: str, today: dt.date | None = None) -> PersonalNumber | None:
 
 
 def _validate(candidate: _Candidate, today: dt.date) -> PersonalNumber | None:
+    if len(candidate.digits) not in _DATE_DIGITS:
+        return None
     date_part = candidate.digits[:_DATE_DIGITS[len(candidate.digits)]]
     tail = candidate.digits[len(date_part):]
     separator = "+" if candidate.plus else None

@@ -29,6 +29,8 @@ MENU = N_("Tryck 1 för status i ditt ärende, 2 för din nästa utbetalning, 3 
           "också säga vad du vill ha hjälp med.")
 REPROMPT = N_("Jag hörde inget. Säg vad du vill ha hjälp med, eller tryck en siffra.")
 UNKNOWN_KEY = N_("Den siffran finns inte i menyn.")
+NUMBER_REMINDER = N_("Knappa in ditt personnummer när du vill och avsluta med fyrkant, eller "
+                     "tryck 0 för att prata med en person.")
 OFFER_PERSON = N_("Vill du prata med en person? Tryck 0, så kopplar jag dig till "
                   "kundservice.")
 GOODBYE = N_("Tack för att du ringde Försäkringskassan. Hej då!")
@@ -51,7 +53,15 @@ SMS_STEPS = N_("Kom igång med Mina sidor: 1. Gå till https://www.forsakringska
 # are handled by the channel).
 MENU_KEYS = {"1": "/ask_case_status", "2": "/ask_next_payment", "3": "/get_started"}
 PERSON_KEY, SMS_YES_KEY = "0", "1"
-NUMBER_PROMPTS = {"utter_ask_personal_number", "utter_personal_number_invalid"}
+# Answers that ask for the personnummer (again): the next Gather takes twelve digits and #.
+NUMBER_PROMPTS = {"utter_ask_personal_number", "utter_personal_number_invalid",
+                  "utter_bankid_cancelled", "utter_bankid_expired", "utter_bankid_failed",
+                  "utter_bankid_wrong_person"}
+# Answers after which no personnummer is awaited any longer.
+IDENTIFICATION_ENDS = {"utter_identified", "utter_identified_unknown",
+                       "utter_identification_support_line", "utter_identification_rate_limited",
+                       "utter_already_identified", "utter_logged_out",
+                       "utter_bankid_still_waiting"}
 PROTECTED_UTTER = "utter_protected_use_mina_sidor"
 FALLBACK_INTENTS = {"nlu_fallback"}
 # Swedish mobile numbers: 07x with x in 0, 2, 3, 6, 9 (+4670..., +4672...).
@@ -129,7 +139,11 @@ class VoiceCallService:
         extra: dict[str, Any] = {}
         if digits == PERSON_KEY:  # everywhere, also while a personnummer is asked for
             return self._transfer(state)
-        if digits and state.mode != "number":
+        awaiting_number = state.mode == "number"
+        # While a personnummer is asked for, one key (then #) is still a menu choice: no
+        # personnummer has one digit.
+        menu_key = bool(digits) and (not awaiting_number or len(digits) == 1)
+        if menu_key:
             if state.mode == "offer_sms" and digits == SMS_YES_KEY:
                 return await self._sms(call, state)
             number = int(digits) if digits.isdigit() else 0
@@ -159,9 +173,16 @@ class VoiceCallService:
         state.choices = list(result.buttons)
         state.protected = state.protected or PROTECTED_UTTER in result.utter_actions
         says = list(result.texts)
-        if NUMBER_PROMPTS & set(result.utter_actions):
+        said = set(result.utter_actions)
+        if NUMBER_PROMPTS & said:
             state.mode = "number"
             return VoiceReply(tuple(says), Ending.NUMBER)
+        if awaiting_number and not menu_key and not said & IDENTIFICATION_ENDS \
+                and not result.buttons:
+            # A question asked while the number is awaited is answered; the number may still
+            # come (the question that needed it is still pending).
+            return VoiceReply((*says, self.phrase(state.language, NUMBER_REMINDER)),
+                              Ending.NUMBER)
         state.mode = "menu"
         if result.intent == "get_started" and self._can_sms(call, state):
             state.mode = "offer_sms"

@@ -166,6 +166,8 @@ class BankIdSimulator:
         if order.cancelled:
             return Collected(AuthStatus.FAILED, "cancelled")
         if order.personal_number == SIMULATES_CANCEL and age >= self._confirm_after:
+            # As BankID: a cancelled order is over, so the person may start a new one at once.
+            await self._orders.finish(order_ref, cancelled=True)
             return Collected(AuthStatus.FAILED, "userCancel")
         if order.personal_number in DEMO_PERSONS and age >= self._confirm_after:
             await self._orders.finish(order_ref, completed=True)

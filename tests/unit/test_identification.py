@@ -189,3 +189,11 @@ def test_vault_is_encrypted_one_time_and_expires(tmp_path: Path) -> None:
     other = IdentityVault(VaultSettings(tmp_path / "v.db", Fernet.generate_key(), 300),
                           clock=lambda: now[0])
     assert other.take_now(token) is None
+
+
+def test_a_number_typed_in_the_web_chat_points_to_the_mina_sidor_login(
+        services: IdentityServices) -> None:
+    # The web chat identifies by the logged-in session, never by a typed number.
+    action = ActionReceivePersonalNumber(demo_backend(), services, environ={})
+    events, said = run(action, tracker(metadata=given(services, TOLVAN), channel="webchat"))
+    assert said == ["utter_identification_needed"] and events == []

@@ -56,6 +56,20 @@ def test_simulator_demo_person_confirms_after_the_delay() -> None:
     assert outcome_of(second, "191010101010") is Outcome.WRONG_PERSON
 
 
+def test_simulator_a_cancelled_order_does_not_block_a_new_one() -> None:
+    # As BankID: after the user cancels in the app, a new order may start at once.
+    clock = Clock()
+    simulator = BankIdSimulator(confirm_after=2, expire_after=30, clock=clock)
+
+    async def scenario() -> str:
+        first = await simulator.start_phone_auth(SIMULATES_CANCEL, "user")
+        clock.now = 3
+        assert (await simulator.collect(first)).hint_code == "userCancel"
+        return await simulator.start_phone_auth(SIMULATES_CANCEL, "user")
+
+    assert asyncio.run(scenario())
+
+
 @pytest.mark.parametrize(("number", "at", "outcome"), [
     (SIMULATES_CANCEL, 3, Outcome.CANCELLED),
     (SIMULATES_TIMEOUT, 10, Outcome.WAITING),

@@ -128,3 +128,11 @@ def test_a_number_followed_by_other_digits_is_still_found() -> None:
 def test_a_twelve_digit_number_with_a_plus_is_redacted_but_not_valid() -> None:
     redaction = redact("19121212+1212", TODAY)
     assert redaction.text == REDACTED and not redaction.valid and redaction.invalid_count == 1
+
+
+@pytest.mark.parametrize("text", ["19400404", "191212121", "19121212121", "1912121212120"])
+def test_a_near_miss_is_redacted_as_an_invalid_number(text: str) -> None:
+    # A birth date alone or a digit too few or too many is personal data, and an attempt.
+    redaction = redact(f"det är {text}", TODAY)
+    assert redaction.text == f"det är {REDACTED}" and not redaction.valid
+    assert redaction.invalid_count == 1

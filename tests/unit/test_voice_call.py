@@ -14,6 +14,7 @@ from connectors.voice_call import (
     CLOSED,
     GOODBYE,
     MENU,
+    NUMBER_REMINDER,
     OFFER_PERSON,
     REPROMPT,
     SMS_NOT_SENT,
@@ -145,7 +146,10 @@ def test_an_unknown_key_is_said_and_the_menu_repeated() -> None:
 def test_keypad_personal_number_is_redacted_with_a_vault_token() -> None:
     ask = TurnResult(["Knappa in ditt personnummer och avsluta med fyrkant."],
                      intent="ask_next_payment", utter_actions=["utter_ask_personal_number"])
-    turn = FakeTurn({"/ask_next_payment": ask})
+    identified = TurnResult(["Tack, nu vet jag vem du är.", "Din nästa utbetalning ..."],
+                            intent="provide_personal_number",
+                            utter_actions=["utter_identified", "utter_next_payment"])
+    turn = FakeTurn({"/ask_next_payment": ask, "PNR_REDACTED": identified})
     svc, state = service(turn), CallState("voice-x")
     assert answer(svc, state, digits="2").ending is Ending.NUMBER
     assert state.mode == "number"
@@ -154,6 +158,42 @@ def test_keypad_personal_number_is_redacted_with_a_vault_token() -> None:
     assert text == "PNR_REDACTED" and metadata["pnr_token"] == "tok-1"
     assert metadata["caller_hash"] == "hash-of-caller"
     assert state.mode == "menu"
+
+
+def number_awaited(turn: FakeTurn) -> tuple[VoiceCallService, CallState]:
+    turn.results["/ask_next_payment"] = TurnResult(
+        ["Knappa in ditt personnummer."], intent="ask_next_payment",
+        utter_actions=["utter_ask_personal_number"])
+    svc, state = service(turn), CallState("voice-x")
+    answer(svc, state, digits="2")
+    return svc, state
+
+
+def test_a_question_asked_while_the_number_is_awaited_keeps_the_number_gather() -> None:
+    turn = FakeTurn({"vad är ett förmånsintyg": TurnResult(
+        ["Förmånsintyget ..."], intent="faq_benefit_certificate",
+        utter_actions=["utter_faq_benefit_certificate"])})
+    svc, state = number_awaited(turn)
+    reply = answer(svc, state, speech="vad är ett förmånsintyg")
+    assert reply == VoiceReply(("Förmånsintyget ...", NUMBER_REMINDER), Ending.NUMBER)
+    answer(svc, state, digits="191212121212")  # the twelve digits still reach Rasa whole
+    assert turn.received[-1][1] == "PNR_REDACTED"
+
+
+def test_a_cancelled_bankid_asks_for_the_number_on_the_keypad_again() -> None:
+    turn = FakeTurn({"PNR_REDACTED": TurnResult(
+        ["Legitimeringen avbröts ..."], intent="provide_personal_number",
+        utter_actions=["utter_confirm_in_bankid", "utter_bankid_cancelled"])})
+    svc, state = number_awaited(turn)
+    assert answer(svc, state, digits="191212121212").ending is Ending.NUMBER
+    assert state.mode == "number"
+
+
+def test_one_key_while_the_number_is_awaited_is_still_a_menu_choice() -> None:
+    turn = FakeTurn()
+    svc, state = number_awaited(turn)
+    answer(svc, state, digits="3")
+    assert turn.received[-1][1] == "/get_started"
 
 
 def test_silence_reprompts_twice_then_offers_a_person_then_says_goodbye() -> None:
