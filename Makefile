@@ -87,11 +87,17 @@ test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e webchat
       integration scaleout-test bench-smoke casebackend-test
 	@echo "All checks passed."
 
+# Measured results and the README's screenshots are committed; the suite's own runs write them
+# to reports/ only, so `git status` stays clean. UPDATE_RESULTS=yes (on `make scaleout-test` or
+# `make browser`) writes the committed ones on purpose; `make bench` always does.
+UPDATE_RESULTS ?= no
+COMMITTED := $(filter yes,$(UPDATE_RESULTS))
+
 webchat: setup $(MODEL)
 	$(PY) -m pytest tests/web -q
 
 browser: setup $(MODEL)
-	cd web && npm test
+	cd web && README_SCREENSHOTS=$(if $(COMMITTED),$(CURDIR)/docs/screenshots) npm test
 
 web-demo: setup $(MODEL)
 	$(PY) -m tests.web.stack --port $${RASA_PORT:-5005} --until-signal
@@ -106,9 +112,10 @@ scale-out: setup $(MODEL)
 
 # Concurrency over both replicas and the faults (replica killed, PostgreSQL restarted, Redis
 # cut, backends down) on private PostgreSQL and Redis servers; results in
-# benchmarks/results/faults.json.
+# reports/scaleout/faults.json (benchmarks/results/faults.json with UPDATE_RESULTS=yes).
 scaleout-test: setup $(MODEL)
-	$(PY) -m pytest tests/scaleout -q
+	FAULTS_RESULTS=$(if $(COMMITTED),benchmarks/results,$(REPORTS)/scaleout)/faults.json \
+	    $(PY) -m pytest tests/scaleout -q
 
 # Shared state across replicas, against the machine's Redis (127.0.0.1:6379, or
 # ASSISTANT_TEST_REDIS_URL); every test uses its own key prefix.
