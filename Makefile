@@ -23,7 +23,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run train test lint typecheck unit validate stories nlu-eval e2e \
         i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-smoke chat sms call clean \
-        webchat browser web-demo \
+        webchat browser web-demo e2e-sqlite e2e-postgresql \
         casebackend-test integration audit api-token scale-out scaleout-test
 
 help:
@@ -83,8 +83,13 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.in
 i18n-compile: $(MO_FILES)
 
 # ---- the suite ----
-test: setup lint typecheck unit validate i18n-check stories nlu-eval e2e webchat browser \
-      integration scaleout-test bench-smoke casebackend-test
+# The stages in order, each with a progress line and the time left (scripts/stages.py); the
+# run fails if it changed the git work tree.
+TEST_STAGES := lint typecheck unit validate i18n-check stories nlu-eval e2e-sqlite \
+               e2e-postgresql webchat browser integration scaleout-test bench-smoke \
+               casebackend-test
+test: setup
+	UPDATE_RESULTS=$(UPDATE_RESULTS) $(PY) scripts/stages.py --name test $(TEST_STAGES)
 	@echo "All checks passed."
 
 # Measured results and the README's screenshots are committed; the suite's own runs write them
@@ -155,8 +160,12 @@ nlu-eval: setup
 
 # The end-to-end suite twice: on the embedded default's SQLite tracker store, then on the
 # machine's PostgreSQL (a fresh database per run), so the personal-data scans cover both.
-e2e: setup $(MODEL)
+e2e: e2e-sqlite e2e-postgresql
+
+e2e-sqlite: setup $(MODEL)
 	$(PY) -m pytest tests/e2e -q
+
+e2e-postgresql: setup $(MODEL)
 	E2E_TRACKER_STORE=postgresql $(PY) -m pytest tests/e2e -q
 
 bench-train: setup
