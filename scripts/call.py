@@ -9,9 +9,19 @@ is shown with its voice and language, and spoken where espeak-ng is installed.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from connectors.local_twilio.client import CallClient, WebhookError, answer
-from connectors.local_twilio.terminal import Speaker, endpoint_from_account, prompted, show_step
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python scripts/...` without make's PYTHONPATH
+    sys.path.insert(0, str(ROOT))
+
+from connectors.local_twilio.client import CallClient, WebhookError, answer  # noqa: E402
+from connectors.local_twilio.terminal import (  # noqa: E402
+    Speaker,
+    endpoint_from_account,
+    prompted,
+    show_step,
+)
 
 
 def main() -> int:

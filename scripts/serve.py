@@ -30,14 +30,20 @@ from pathlib import Path
 import yaml
 from cryptography.fernet import Fernet
 
-from connectors.local_twilio.account import LocalAccount, load_or_create
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python scripts/...` without make's PYTHONPATH
+    sys.path.insert(0, str(ROOT))
+
+from connectors.local_twilio.account import LocalAccount, load_or_create  # noqa: E402
+
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
-TOKEN_FILE = ROOT / "var" / "service-token"
-VAULT_KEY_FILE = ROOT / "var" / "vault-key"
-JWT_SECRET_FILE = ROOT / "var" / "rasa-jwt-secret"
-LOCAL_TWILIO_FILE = ROOT / "var" / "local-twilio.json"
+# ASSISTANT_VAR_DIR moves every file `make run` keeps (secrets, SQLite files, the local Twilio
+# account) elsewhere, e.g. for a second instance beside the first; default var/.
+VAR = Path(os.environ.get("ASSISTANT_VAR_DIR") or ROOT / "var").resolve()
+TOKEN_FILE = VAR / "service-token"
+VAULT_KEY_FILE = VAR / "vault-key"
+JWT_SECRET_FILE = VAR / "rasa-jwt-secret"
+LOCAL_TWILIO_FILE = VAR / "local-twilio.json"
 
 
 def _secret(variable: str, path: Path, make: Callable[[], str]) -> str:
@@ -65,14 +71,56 @@ def rasa_jwt_secret() -> str:
 
 
 def endpoints_file(actions_port: str) -> str:
-    """bot/endpoints.yml, or a copy in var/ pointing at another ACTIONS_PORT."""
-    if actions_port == "5055":
+    """bot/endpoints.yml, or a copy in the var directory for another ACTIONS_PORT or
+    ASSISTANT_VAR_DIR."""
+    if actions_port == "5055" and VAR == ROOT / "var":
         return "bot/endpoints.yml"
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    path = ROOT / "var" / "endpoints.yml"
+    endpoints["tracker_store"]["db"] = str(VAR / Path(endpoints["tracker_store"]["db"]).name)
+    path = VAR / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-    return str(path.relative_to(ROOT))
+    return str(path)
+
+
+STORE_KEYS = ("store_path", "sms_store_path")
+
+
+def credentials_file() -> str:
+    """bot/credentials.yml, or a copy with the channels' SQLite files in ASSISTANT_VAR_DIR."""
+    if VAR == ROOT / "var":
+        return "bot/credentials.yml"
+    credentials = yaml.safe_load((ROOT / "bot" / "credentials.yml").read_text())
+    for block in credentials.values():
+        for key in STORE_KEYS:
+            if isinstance(block, dict) and key in block:
+                block[key] = str(VAR / Path(str(block[key])).name)
+    path = VAR / "credentials.yml"
+    path.write_text(yaml.dump(credentials, Dumper=_QuotingDumper, sort_keys=False))
+    return str(path)
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """Keeps "${NAME}" quoted: Rasa expands plain ${...} itself and stops when one is unset;
+    quoted, they reach the channels, which treat unset as "not configured"."""
+
+
+def _quoted_references(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                   style='"' if "${" in value else None)
+
+
+_QuotingDumper.add_representer(str, _quoted_references)
+
+
+def state_environment() -> dict[str, str]:
+    """Where the action server and the case backend keep their files, when not in var/."""
+    if VAR == ROOT / "var":
+        return {}
+    defaults = {"IDENTITY_VAULT_PATH": str(VAR / "identity-vault.db"),
+                "IDENTITY_ATTEMPTS_PATH": str(VAR / "identity-attempts.db"),
+                "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{VAR / 'casebackend.db'}"}
+    return {name: os.environ.get(name) or value for name, value in defaults.items()}
 
 
 def local_twilio(rasa_port: str, outbox_port: str) -> LocalAccount | None:
@@ -130,18 +178,19 @@ def main() -> int:
     actions_port = os.environ.get("ACTIONS_PORT", "5055")
     backend_port = os.environ.get("CASEBACKEND_PORT", "8100")
     outbox_port = os.environ.get("LOCAL_TWILIO_PORT", "5060")
-    (ROOT / "var").mkdir(exist_ok=True)
+    VAR.mkdir(parents=True, exist_ok=True)
     account = local_twilio(rasa_port, outbox_port)
     env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": service_token(),
            "IDENTITY_VAULT_KEY": vault_key(),
            "WEBCHAT_SESSION_SECRET": _secret("WEBCHAT_SESSION_SECRET",
-                                             ROOT / "var" / "webchat-secret",
+                                             VAR / "webchat-secret",
                                              lambda: secrets.token_urlsafe(32)),
            "CASEBACKEND_URL": f"http://127.0.0.1:{backend_port}",
            "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": backend_port,
            "TZ": os.environ.get("TZ", "Europe/Stockholm"),
            # A readable first screen: warnings and errors; LOG_LEVEL=INFO shows every request.
            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+           **state_environment(),
            **(account.environment() if account is not None else {})}
     # The case backend has its own environment: none of this tree's modules on its path.
     backend_env = {key: value for key, value in env.items() if key != "PYTHONPATH"}
@@ -164,7 +213,7 @@ def main() -> int:
                           "--port", actions_port], cwd=ROOT, env=env),
         subprocess.Popen([sys.executable, "scripts/rasa_server.py", "--model",
                           "models/current.tar.gz", "--endpoints", endpoints_file(actions_port),
-                          "--credentials", "bot/credentials.yml", "--interface", host,
+                          "--credentials", credentials_file(), "--interface", host,
                           "--port", rasa_port], cwd=ROOT,
                          env={**env, "RASA_JWT_SECRET": rasa_jwt_secret()}),
     ]

@@ -12,9 +12,22 @@ import sys
 import threading
 import time
 import urllib.error
+from pathlib import Path
 
-from connectors.local_twilio.client import SmsClient, WebhookError, outbox_messages
-from connectors.local_twilio.terminal import endpoint_from_account, prompted, wrapped
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python scripts/...` without make's PYTHONPATH
+    sys.path.insert(0, str(ROOT))
+
+from connectors.local_twilio.client import (  # noqa: E402
+    SmsClient,
+    WebhookError,
+    outbox_messages,
+)
+from connectors.local_twilio.terminal import (  # noqa: E402
+    endpoint_from_account,
+    prompted,
+    wrapped,
+)
 
 
 def watch_outbox(outbox_url: str, number: str, after: int, stop: threading.Event) -> None:

@@ -15,14 +15,18 @@ from connectors.local_twilio.account import LocalAccount, load
 from connectors.local_twilio.client import TwilioEndpoint
 from connectors.local_twilio.twiml import Said, VoiceStep
 
-ACCOUNT_FILE = Path("var/local-twilio.json")
+
+def account_file() -> Path:
+    """The running `make run`'s local account (in ASSISTANT_VAR_DIR when it was given one)."""
+    return Path(os.environ.get("ASSISTANT_VAR_DIR") or "var") / "local-twilio.json"
+
 WIDTH = 100
 # espeak-ng's voices for Twilio's languages.
 ESPEAK_VOICES = {"sv-SE": "sv", "en-US": "en-us"}
 
 
-def endpoint_from_account(path: Path = ACCOUNT_FILE) -> tuple[TwilioEndpoint, LocalAccount]:
-    account = load(path)
+def endpoint_from_account(path: Path | None = None) -> tuple[TwilioEndpoint, LocalAccount]:
+    account = load(path or account_file())
     rasa_url = os.environ.get("RASA_URL", account.public_base_url)
     return (TwilioEndpoint(rasa_url, account.public_base_url, account.account_sid,
                            account.auth_token, account.assistant_number,
