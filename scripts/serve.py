@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from cryptography.fernet import Fernet
@@ -82,6 +83,10 @@ def endpoints_file(actions_port: str) -> str:
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return str(path)
 
+
+# Ctrl-C reaches only this process, which stops the services once each, in order (a second
+# signal from the terminal made Sanic's shutdown fail with a traceback).
+OWN_GROUP: dict[str, Any] = {"start_new_session": True}
 
 STORE_KEYS = ("store_path", "sms_store_path")
 
@@ -208,20 +213,20 @@ def main() -> int:
                 print(line, flush=True)
     processes = [
         subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"], cwd=ROOT / "casebackend",
-                         env=backend_env),
+                         env=backend_env, **OWN_GROUP),
         subprocess.Popen([sys.executable, "-m", "actions.server", "--host", "127.0.0.1",
-                          "--port", actions_port], cwd=ROOT, env=env),
+                          "--port", actions_port], cwd=ROOT, env=env, **OWN_GROUP),
         subprocess.Popen([sys.executable, "scripts/rasa_server.py", "--model",
                           "models/current.tar.gz", "--endpoints", endpoints_file(actions_port),
                           "--credentials", credentials_file(), "--interface", host,
                           "--port", rasa_port], cwd=ROOT,
-                         env={**env, "RASA_JWT_SECRET": rasa_jwt_secret()}),
+                         env={**env, "RASA_JWT_SECRET": rasa_jwt_secret()}, **OWN_GROUP),
     ]
     if account is not None:
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "connectors.local_twilio.outbox", "--account",
              str(LOCAL_TWILIO_FILE), "--rasa-url", f"http://127.0.0.1:{rasa_port}",
-             "--port", outbox_port], cwd=ROOT, env=env))
+             "--port", outbox_port], cwd=ROOT, env=env, **OWN_GROUP))
 
     def stop(*_: object) -> None:
         for process in processes:

@@ -84,6 +84,8 @@ class Outbox:
         app.router.add_get("/health", self.health)
         app.router.add_post("/phone/calls", self.start_call)
         app.router.add_post("/phone/calls/{call}", self.call_answer)
+        app.router.add_get("/phone", self.phone_redirect)
+        app.router.add_get("/phone/config.json", self.phone_config)
         app.router.add_get("/phone/{name:.*}", self.phone_file)
         return app
 
@@ -137,6 +139,13 @@ class Outbox:
         after = int(request.query.get("after", "0") or 0)
         found = [asdict(m) for m in self.messages if m.id > after and (not to or m.to == to)]
         return web.json_response({"messages": found})
+
+    async def phone_redirect(self, _: web.Request) -> web.Response:
+        raise web.HTTPFound("/phone/")  # the page's links are relative to /phone/
+
+    async def phone_config(self, _: web.Request) -> web.Response:
+        return web.json_response({"caller_number": self.account.caller_number,
+                                  "assistant_number": self.account.assistant_number})
 
     async def phone_file(self, request: web.Request) -> web.StreamResponse:
         entry = PHONE_FILES.get(request.match_info["name"])

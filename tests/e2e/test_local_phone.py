@@ -91,9 +91,9 @@ def made_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MadeRun]:
             time.sleep(1)
         yield run
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGINT)  # Ctrl-C: serve.py stops what it started
         try:
-            process.wait(timeout=40)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 
