@@ -45,8 +45,8 @@ $(WEB_INSTALLED): web/package.json web/package-lock.json scripts/setup-web.sh
 	touch $@
 
 setup: $(VENV)/.installed $(MO_FILES) $(WEB_INSTALLED)
-	scripts/setup-scaleout.sh
-	env -u PYTHONPATH $(MAKE) -C casebackend setup
+	@scripts/setup-scaleout.sh
+	@env -u PYTHONPATH $(MAKE) -s --no-print-directory -C casebackend setup
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain bot/domain --data bot/data \
@@ -56,18 +56,18 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 train: $(MODEL)
 
 run: setup $(MODEL)
-	$(PY) scripts/serve.py
+	@$(PY) scripts/serve.py
 
 chat:
-	$(PY) scripts/chat.py
+	@$(PY) scripts/chat.py
 
 # SMS and a phone call to the running `make run`, signed as Twilio signs them, on its local
 # Twilio account (connectors/local_twilio/); `make sms` also shows the local outbox.
 sms:
-	$(PY) scripts/sms.py
+	@$(PY) scripts/sms.py
 
 call:
-	$(PY) scripts/call.py
+	@$(PY) scripts/call.py
 
 # ---- catalogs (Babel) ----
 i18n-extract: $(VENV)/.installed

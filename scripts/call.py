@@ -47,7 +47,7 @@ def main() -> int:
                 line = prompted("caller> ")
             except EOFError:
                 call.hang_up()
-                print("[you hung up]")
+                print("\n[you hung up]")
                 return 0
             steps = answer(call, line)
     except KeyboardInterrupt:

@@ -68,6 +68,7 @@ def main() -> int:
             try:
                 line = prompted("you> ")
             except EOFError:
+                print()
                 return 0
             if not line.strip():
                 continue
