@@ -131,6 +131,8 @@ def state_environment() -> dict[str, str]:
 def local_twilio(rasa_port: str, outbox_port: str) -> LocalAccount | None:
     """The local Twilio account, unless a real one is configured."""
     if os.environ.get("TWILIO_ACCOUNT_SID"):
+        # `make sms` / `make call` must not sign for a local account nobody is running.
+        LOCAL_TWILIO_FILE.unlink(missing_ok=True)
         return None
     return load_or_create(LOCAL_TWILIO_FILE, f"http://127.0.0.1:{rasa_port}",
                           f"http://127.0.0.1:{outbox_port}")
