@@ -22,8 +22,8 @@ from connectors.local_twilio.account import (
 )
 from connectors.local_twilio.client import CallClient, TwilioEndpoint, answer
 from connectors.local_twilio.outbox import Outbox
-from connectors.local_twilio.terminal import wrapped
-from connectors.local_twilio.twiml import VoiceStep, parse_messages, parse_voice
+from connectors.local_twilio.terminal import Speaker, wrapped
+from connectors.local_twilio.twiml import Said, VoiceStep, parse_messages, parse_voice
 from connectors.sms_outbound import SendError, TwilioRestTransport
 
 CALLBACK_PATH = "/webhooks/twilio_sms/status"
@@ -161,3 +161,16 @@ def test_the_outbox_takes_the_channels_messages_and_reports_them_delivered() -> 
     bodies, callbacks = asyncio.run(_outbox_round_trip(account))
     assert bodies == ["Kom igång med Mina sidor"]
     assert callbacks == [("sent", True), ("delivered", True)]
+
+
+def test_espeak_speaks_each_say_in_its_language_where_installed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAKE_CALL_SPEAK", raising=False)
+    spoken: list[list[str]] = []
+    speaker = Speaker(program="/usr/bin/espeak-ng", run=spoken.append)
+    speaker.speak(Said("Hej!", "Polly.Astrid", "sv-SE"))
+    speaker.speak(Said("Hello!", "Polly.Joanna", "en-US"))
+    assert spoken == [["/usr/bin/espeak-ng", "-v", "sv", "Hej!"],
+                      ["/usr/bin/espeak-ng", "-v", "en-us", "Hello!"]]
+    Speaker(program=None, run=spoken.append).speak(Said("Tyst", "", "sv-SE"))
+    assert len(spoken) == 2  # not installed: shown only
