@@ -40,7 +40,7 @@ function embeddingSite() {
 
 before(async () => {
   fs.mkdirSync(REPORTS, { recursive: true });
-  fs.mkdirSync(README_SHOTS, { recursive: true });
+  if (README_SHOTS) fs.mkdirSync(README_SHOTS, { recursive: true });
   partnerSite = await embeddingSite();
   otherSite = await embeddingSite();
   stack = await startStack({ allowOrigins: [partnerSite.origin] });
