@@ -30,6 +30,7 @@ from actions.identity.flow import (
 )
 from actions.identity.provider import IdentityProviderError
 from actions.identity.services import IdentityServices, default_services
+from actions.metrics import count_identification
 from actions.personal_action import (
     LOGIN_CHANNELS,
     UTTER_IDENTIFY,
@@ -86,6 +87,7 @@ class ActionReceivePersonalNumber(Action):
         try:
             order_ref = await services.provider.start_phone_auth(number, "user")
         except IdentityProviderError:
+            count_identification("start_failed")
             return events + failed(dispatcher, tracker, "utter_bankid_failed", services)
         await services.vault.put(number, token=order_key(order_ref))
         dispatcher.utter_message(response="utter_confirm_in_bankid")

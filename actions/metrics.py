@@ -4,6 +4,10 @@
 (a retried request that fails twice counts twice) and every call the open circuit breaker
 refused: ``timeout`` (no answer in time), ``unavailable`` (no connection, reset, unreadable
 answer), ``http_status`` (5xx, or a 4xx the client does not expect), ``circuit_open``.
+
+``assistant_identifications_total{outcome}``: every BankID identification that ended (or did
+not start): ``confirmed``, ``cancelled``, ``expired``, ``wrong_person``, ``failed`` (the
+provider's error while collecting) and ``start_failed`` (the order could not be started).
 """
 
 from __future__ import annotations
@@ -27,3 +31,18 @@ for _kind in BACKEND_ERROR_KINDS:  # every series exists from the start, at 0
 
 def count_backend_error(kind: BackendErrorKind) -> None:
     BACKEND_ERRORS.labels(kind).inc()
+
+
+IdentificationOutcome = Literal["confirmed", "cancelled", "expired", "failed", "wrong_person",
+                                "start_failed"]
+IDENTIFICATION_OUTCOMES: tuple[IdentificationOutcome, ...] = (
+    "confirmed", "cancelled", "expired", "failed", "wrong_person", "start_failed")
+IDENTIFICATIONS = Counter("assistant_identifications",
+                          "BankID identifications that ended, by outcome", ["outcome"])
+for _outcome in IDENTIFICATION_OUTCOMES:
+    IDENTIFICATIONS.labels(_outcome)
+
+
+def count_identification(outcome: str) -> None:
+    """Counts one ended identification; an outcome outside the list counts as failed."""
+    IDENTIFICATIONS.labels(outcome if outcome in IDENTIFICATION_OUTCOMES else "failed").inc()

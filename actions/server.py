@@ -26,16 +26,22 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography.fernet import Fernet
-from prometheus_client import REGISTRY
-from prometheus_client.exposition import choose_encoder
-from rasa_sdk.executor import ActionExecutor
-from sanic import Sanic, response
-from sanic.exceptions import SanicException
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from connectors.warning_filters import quiet_third_party_deprecations
 
-from connectors import structured_logs
+# Before the dependencies are imported: they warn while loading.
+quiet_third_party_deprecations()
+
+from cryptography.fernet import Fernet  # noqa: E402
+from prometheus_client import REGISTRY  # noqa: E402
+from prometheus_client.exposition import choose_encoder  # noqa: E402
+from rasa_sdk.executor import ActionExecutor  # noqa: E402
+from sanic import Sanic, response  # noqa: E402
+from sanic.exceptions import SanicException  # noqa: E402
+from sanic.request import Request  # noqa: E402
+from sanic.response import HTTPResponse  # noqa: E402
+
+from actions.personal_action import default_backend  # noqa: E402
+from connectors import structured_logs  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +110,14 @@ def create_app(package: str = "actions", environ: Mapping[str, str] | None = Non
                      exc_info=exception)
         return response.json({"error": "the action server failed"}, status=500)
 
+    async def close_backend(*_: Any) -> None:
+        # The shared client's connection pool, closed while the loop still runs (left to the
+        # garbage collector, aiohttp complains on every stop).
+        await default_backend().close()
+
     app.add_route(ready, "/ready", methods=["GET"], name="ready")
     app.add_route(metrics, "/metrics", methods=["GET"], name="metrics")
+    app.register_listener(close_backend, "after_server_stop")
     app.error_handler.add(Exception, failed)  # replaces rasa_sdk's handler
     return app
 

@@ -88,6 +88,7 @@ from benchmarks.harness.server import (
     postgres_database,
 )
 from benchmarks.harness.stats import percentile, ratios
+from benchmarks.progress import Progress
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -240,9 +241,16 @@ async def long_only(server: RasaServer, settings: Settings) -> LongConversation:
                                        settings.long_turns, settings.long_window)
 
 
-def measure_servers(settings: Settings, model: Path, workdir: Path) -> dict[str, Any]:
+# The run's stages, each announced with the time left (benchmarks/progress.py).
+STAGES = ("start the SQLite server", "SQLite: channels, saturation, open loop, turn 200",
+          "PostgreSQL: turn 1 against turn 200", "two replicas against one")
+
+
+def measure_servers(settings: Settings, model: Path, workdir: Path,
+                    progress: Progress | None = None) -> dict[str, Any]:
     """The SQLite server's measurements, then the PostgreSQL server's long conversation (each
     server alone on the machine, unless ``start_together``: a smoke run's shortcut)."""
+    progress = progress or Progress("bench-unnamed", list(STAGES), out=lambda _: None)
     (workdir / "sqlite").mkdir()
     (workdir / "postgresql").mkdir()
     postgres: RasaServer | None = None
@@ -259,24 +267,26 @@ def measure_servers(settings: Settings, model: Path, workdir: Path) -> dict[str,
                                   model=model, with_action_server=False)
             cleanup.callback(postgres.stop)
         cleanup.callback(sqlite.stop)
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with progress.stage(STAGES[0]), ThreadPoolExecutor(max_workers=1) as pool:
             early = pool.submit(postgres.start) if postgres and settings.start_together \
                 else None
             sqlite.start()
             if early is not None:
                 early.result()
         idle = sqlite.memory()
-        measured = asyncio.run(on_sqlite(sqlite, settings, personal))
+        with progress.stage(STAGES[1]):
+            measured = asyncio.run(on_sqlite(sqlite, settings, personal))
         measured.update(memory_idle=idle, memory_after_load=sqlite.memory(),
                         model_load=sqlite.model_load)
         sqlite.stop()
         measured["postgresql"] = {"status": "not run", "reason": "--no-postgres"}
         if postgres is not None:
-            if not settings.start_together:
-                postgres.start()
-            measured["postgresql"] = {
-                "status": "measured", "long": asyncio.run(long_only(postgres, settings)),
-                "model_load": postgres.model_load, "memory": postgres.memory()}
+            with progress.stage(STAGES[2]):
+                if not settings.start_together:
+                    postgres.start()
+                measured["postgresql"] = {
+                    "status": "measured", "long": asyncio.run(long_only(postgres, settings)),
+                    "model_load": postgres.model_load, "memory": postgres.memory()}
     return measured
 
 
@@ -432,10 +442,12 @@ def main() -> int:
                           "ratio": alone["ratio"], "failed": failures(alone)}))
         return 0 if failures(alone) == 0 else 1
     started = time.perf_counter()
+    progress = Progress(f"bench-{'quick' if args.quick else 'full'}", list(STAGES))
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        measured = measure_servers(settings, args.model, Path(tmp))
+        measured = measure_servers(settings, args.model, Path(tmp), progress)
     postgres = measured["postgresql"]
-    scaling_result = scaling(args, settings)
+    with progress.stage(STAGES[3]):
+        scaling_result = scaling(args, settings)
     result: dict[str, Any] = {
         "meta": {"mode": "quick" if args.quick else "full",
                  "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

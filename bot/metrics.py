@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from prometheus_client import Counter, Histogram, disable_created_metrics
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
 
@@ -51,11 +51,27 @@ HANDOFFS = Counter("assistant_handoffs",
                    "The support line offered or a call transferred to it, by kind and channel",
                    ["kind", "channel"])
 
+# The queue in front of Rasa: turns handed over and not yet answered, waiting for the
+# conversation's lock included.
+TURNS_IN_FLIGHT = Gauge("assistant_turns_in_flight",
+                        "Turns handed to Rasa and not yet answered, per channel", ["channel"])
+# Requests the Twilio channels refused before Rasa saw them: a forged or misconfigured
+# signature (wrong token, wrong public_base_url) shows here first.
+TWILIO_CHANNELS = ("twilio_sms", "twilio_voice")
+TWILIO_REJECTION_REASONS = ("signature", "too_large", "media_type")
+TWILIO_REJECTED = Counter("assistant_twilio_rejected_requests",
+                          "Twilio webhooks refused before Rasa, by channel and reason",
+                          ["channel", "reason"])
+
 for _channel in (*CHANNELS, OTHER_CHANNEL):  # every series exists from the start, at 0
     TURN_SECONDS.labels(_channel)
     TURNS.labels(_channel)
     TURN_FAILURES.labels(_channel)
     FALLBACK_TURNS.labels(_channel)
+    TURNS_IN_FLIGHT.labels(_channel)
+for _channel in TWILIO_CHANNELS:
+    for _reason in TWILIO_REJECTION_REASONS:
+        TWILIO_REJECTED.labels(_channel, _reason)
 
 
 def channel_label(channel: str | None) -> str:

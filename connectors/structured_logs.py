@@ -25,6 +25,7 @@ from typing import IO, Any
 from prometheus_client import Counter
 
 from connectors.personal_number import redact
+from connectors.warning_filters import quiet_third_party_deprecations
 
 PHONE_REDACTED = "PHONE_REDACTED"
 # E.164 or 00-prefixed international numbers, and Swedish national numbers (0 + 7-10 more
@@ -146,6 +147,7 @@ def install(service: str, stream: IO[str] | None = None,
     root.addHandler(handler)
     root.setLevel((level or os.environ.get("LOG_LEVEL") or "INFO").upper())
     logging.captureWarnings(True)  # Python warnings become records (logger py.warnings) too
+    quiet_third_party_deprecations()  # again: captureWarnings replaced showwarning
     chatty_level = logging.WARNING if root.level > logging.DEBUG else logging.NOTSET
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(chatty_level)

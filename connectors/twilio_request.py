@@ -21,6 +21,8 @@ from urllib.parse import parse_qsl
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.metrics import OTHER_CHANNEL, TWILIO_REJECTED, channel_label
+
 SIGNATURE_HEADER = "X-Twilio-Signature"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -91,17 +93,27 @@ def signature_is_valid(auth_token: str, url: str, params: FormParams,
 
 def read_signed_form(*, body: bytes, content_type: str | None, signature: str | None,
                      url: str, auth_token: str,
-                     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FormParams:
-    """The parameters of a genuine Twilio request, or RequestRejectedError (413, 415, 400, 403)."""
+                     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                     channel: str = OTHER_CHANNEL) -> FormParams:
+    """The parameters of a genuine Twilio request, or RequestRejectedError (413, 415, 400, 403).
+
+    Each refusal is counted in ``assistant_twilio_rejected_requests_total{channel, reason}``."""
     if len(body) > max_body_bytes:
+        _rejected(channel, "too_large")
         raise RequestRejectedError(413, "the request body is too large")
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type != FORM_CONTENT_TYPE:
+        _rejected(channel, "media_type")
         raise RequestRejectedError(415, f"expected {FORM_CONTENT_TYPE}")
     params = parse_form(body)
     if not signature_is_valid(auth_token, url, params, signature):
+        _rejected(channel, "signature")
         raise RequestRejectedError(403, "invalid Twilio signature")
     return params
+
+
+def _rejected(channel: str, reason: str) -> None:
+    TWILIO_REJECTED.labels(channel_label(channel), reason).inc()
 
 
 @dataclass(frozen=True)

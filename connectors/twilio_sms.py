@@ -137,7 +137,8 @@ class TwilioSmsInput(InputChannel):
             signature=request.headers.get(SIGNATURE_HEADER),
             url=signed_url(self.settings.public_base_url, request.path,
                            request.query_string),
-            auth_token=self.settings.auth_token, max_body_bytes=self.settings.max_body_bytes)
+            auth_token=self.settings.auth_token, max_body_bytes=self.settings.max_body_bytes,
+            channel=CHANNEL_NAME)
 
     def _metadata(self, request: Request) -> dict[str, Any]:
         if not self.settings.test_identity_header:

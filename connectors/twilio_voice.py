@@ -186,7 +186,8 @@ class TwilioVoiceInput(InputChannel):
             signature=request.headers.get(SIGNATURE_HEADER),
             url=signed_url(self.settings.public_base_url, request.path,
                            request.query_string),
-            auth_token=self.settings.auth_token, max_body_bytes=self.settings.max_body_bytes)
+            auth_token=self.settings.auth_token, max_body_bytes=self.settings.max_body_bytes,
+            channel=CHANNEL_NAME)
         require_fields(params, rules)
         if params["AccountSid"] != self.settings.account_sid:
             raise RequestRejectedError(403, "not this account's call")

@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from connectors import structured_logs  # noqa: E402  (needs ROOT on the path)
+from connectors.warning_filters import quiet_third_party_deprecations  # noqa: E402
 
 WEBCHAT_KEY = "connectors.webchat.WebChatInput"
 MIN_SECRET_CHARS = 32
@@ -90,6 +91,7 @@ def main() -> None:
         arguments = rasa_arguments(sys.argv[1:], os.environ)
     except (LaunchError, OSError) as error:
         sys.exit(f"rasa_server: {error}")
+    quiet_third_party_deprecations()  # before Rasa's dependencies load and warn
     if structured_logs.json_logs_enabled():
         structured_logs.install("rasa")
     import rasa.__main__

@@ -7,6 +7,11 @@ var/service-token, the secret that signs Rasa's HTTP API tokens in var/rasa-jwt-
 ACTIONS_PORT, CASEBACKEND_PORT, BIND_HOST); the defaults serve loopback only. Rasa starts
 through scripts/rasa_server.py (API behind JWT, no debug mode), the action server as
 `python -m actions.server` (readiness, metrics, JSON logs); docs/operations.md.
+
+Without a Twilio account in the environment (TWILIO_ACCOUNT_SID unset) the SMS and phone
+channels run on a local account (var/local-twilio.json, never valid at Twilio) and send
+through the local outbox (connectors/local_twilio/, LOCAL_TWILIO_PORT), so `make sms` and
+`make call` work at once. When everything answers, the first screen says what runs where.
 """
 
 from __future__ import annotations
@@ -17,16 +22,29 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import yaml
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python scripts/...` without make's PYTHONPATH
+    sys.path.insert(0, str(ROOT))
+
+from connectors.local_twilio.account import LocalAccount, load_or_create  # noqa: E402
+
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
-TOKEN_FILE = ROOT / "var" / "service-token"
-VAULT_KEY_FILE = ROOT / "var" / "vault-key"
-JWT_SECRET_FILE = ROOT / "var" / "rasa-jwt-secret"
+# ASSISTANT_VAR_DIR moves every file `make run` keeps (secrets, SQLite files, the local Twilio
+# account) elsewhere, e.g. for a second instance beside the first; default var/.
+VAR = Path(os.environ.get("ASSISTANT_VAR_DIR") or ROOT / "var").resolve()
+TOKEN_FILE = VAR / "service-token"
+VAULT_KEY_FILE = VAR / "vault-key"
+JWT_SECRET_FILE = VAR / "rasa-jwt-secret"
+LOCAL_TWILIO_FILE = VAR / "local-twilio.json"
 
 
 def _secret(variable: str, path: Path, make: Callable[[], str]) -> str:
@@ -53,34 +71,164 @@ def rasa_jwt_secret() -> str:
     return _secret("RASA_JWT_SECRET", JWT_SECRET_FILE, lambda: secrets.token_urlsafe(48))
 
 
+def endpoints_file(actions_port: str) -> str:
+    """bot/endpoints.yml, or a copy in the var directory for another ACTIONS_PORT or
+    ASSISTANT_VAR_DIR."""
+    if actions_port == "5055" and VAR == ROOT / "var":
+        return "bot/endpoints.yml"
+    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(VAR / Path(endpoints["tracker_store"]["db"]).name)
+    path = VAR / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return str(path)
+
+
+# Ctrl-C reaches only this process, which stops the services once each, in order (a second
+# signal from the terminal made Sanic's shutdown fail with a traceback).
+OWN_GROUP: dict[str, Any] = {"start_new_session": True}
+
+STORE_KEYS = ("store_path", "sms_store_path")
+
+
+def credentials_file() -> str:
+    """bot/credentials.yml, or a copy with the channels' SQLite files in ASSISTANT_VAR_DIR."""
+    if VAR == ROOT / "var":
+        return "bot/credentials.yml"
+    credentials = yaml.safe_load((ROOT / "bot" / "credentials.yml").read_text())
+    for block in credentials.values():
+        for key in STORE_KEYS:
+            if isinstance(block, dict) and key in block:
+                block[key] = str(VAR / Path(str(block[key])).name)
+    path = VAR / "credentials.yml"
+    path.write_text(yaml.dump(credentials, Dumper=_QuotingDumper, sort_keys=False))
+    return str(path)
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """Keeps "${NAME}" quoted: Rasa expands plain ${...} itself and stops when one is unset;
+    quoted, they reach the channels, which treat unset as "not configured"."""
+
+
+def _quoted_references(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                   style='"' if "${" in value else None)
+
+
+_QuotingDumper.add_representer(str, _quoted_references)
+
+
+def state_environment() -> dict[str, str]:
+    """Where the action server and the case backend keep their files, when not in var/."""
+    if VAR == ROOT / "var":
+        return {}
+    defaults = {"IDENTITY_VAULT_PATH": str(VAR / "identity-vault.db"),
+                "IDENTITY_ATTEMPTS_PATH": str(VAR / "identity-attempts.db"),
+                "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{VAR / 'casebackend.db'}"}
+    return {name: os.environ.get(name) or value for name, value in defaults.items()}
+
+
+def local_twilio(rasa_port: str, outbox_port: str) -> LocalAccount | None:
+    """The local Twilio account, unless a real one is configured."""
+    if os.environ.get("TWILIO_ACCOUNT_SID"):
+        # `make sms` / `make call` must not sign for a local account nobody is running.
+        LOCAL_TWILIO_FILE.unlink(missing_ok=True)
+        return None
+    return load_or_create(LOCAL_TWILIO_FILE, f"http://127.0.0.1:{rasa_port}",
+                          f"http://127.0.0.1:{outbox_port}")
+
+
+def _answers(url: str, wanted: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return wanted in response.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def first_screen(host: str, ports: dict[str, str], account: LocalAccount | None) -> str:
+    web = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{ports['rasa']}"
+    lines = [
+        "",
+        "The Mina sidor assistant is running (Ctrl-C stops it).",
+        f"  Rasa             {web}  (REST: POST /webhooks/rest/webhook)",
+        f"  action server    http://127.0.0.1:{ports['actions']}",
+        f"  case backend     http://127.0.0.1:{ports['backend']}  (demo persons loaded)",
+    ]
+    if account is not None:
+        lines.append(f"  local Twilio     {account.outbox_url}  (outbox for the SMS sent; "
+                     "a local account, never valid at Twilio)")
+    else:
+        lines.append("  Twilio           the account in TWILIO_ACCOUNT_SID")
+    lines += [
+        "",
+        "Try it (in a second terminal):",
+        "  make chat        type questions, e.g. \"kan jag skicka bilagor digitalt?\"",
+        f"  web chat         {web}/webhooks/webchat/demo/  (?lang=en for English)",
+    ]
+    if account is not None:
+        lines += [
+            "  make sms         SMS as Twilio delivers them: \"när kommer mina pengar?\", "
+            "then 19121212-1212",
+            "  make call        a phone call: keys 2, then 191212121212#; or say something",
+            f"  phone page       {account.outbox_url}/phone/",
+        ]
+    lines += ["",
+              "Demo persons: README.md, \"A tour\". Logs below: warnings and errors "
+              "(LOG_LEVEL=INFO for every request, LOG_FORMAT=text for plain lines).", ""]
+    return "\n".join(lines)
+
+
 def main() -> int:
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     rasa_port = os.environ.get("RASA_PORT", "5005")
     actions_port = os.environ.get("ACTIONS_PORT", "5055")
     backend_port = os.environ.get("CASEBACKEND_PORT", "8100")
-    (ROOT / "var").mkdir(exist_ok=True)
+    outbox_port = os.environ.get("LOCAL_TWILIO_PORT", "5060")
+    VAR.mkdir(parents=True, exist_ok=True)
+    account = local_twilio(rasa_port, outbox_port)
     env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": service_token(),
            "IDENTITY_VAULT_KEY": vault_key(),
            "WEBCHAT_SESSION_SECRET": _secret("WEBCHAT_SESSION_SECRET",
-                                             ROOT / "var" / "webchat-secret",
+                                             VAR / "webchat-secret",
                                              lambda: secrets.token_urlsafe(32)),
            "CASEBACKEND_URL": f"http://127.0.0.1:{backend_port}",
            "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": backend_port,
-           "TZ": os.environ.get("TZ", "Europe/Stockholm")}
-    # Migrate, then load the demo persons (idempotent; dates relative to today).
+           "TZ": os.environ.get("TZ", "Europe/Stockholm"),
+           # A readable first screen: warnings and errors; LOG_LEVEL=INFO shows every request.
+           "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+           **state_environment(),
+           **(account.environment() if account is not None else {})}
+    # The case backend has its own environment: none of this tree's modules on its path.
+    backend_env = {key: value for key, value in env.items() if key != "PYTHONPATH"}
+    # Migrate, then load the demo persons (idempotent; dates relative to today). Their
+    # chatter is shown only when a step fails; warnings always.
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
-        subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=env, check=True)
+        done = subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend",
+                              env=backend_env, capture_output=True, text=True)
+        output = done.stdout + done.stderr
+        if done.returncode != 0:
+            print(output, file=sys.stderr)
+            return done.returncode
+        for line in output.splitlines():
+            if line.startswith(("WARNING", "ERROR")):
+                print(line, flush=True)
     processes = [
         subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"], cwd=ROOT / "casebackend",
-                         env=env),
+                         env=backend_env, **OWN_GROUP),
         subprocess.Popen([sys.executable, "-m", "actions.server", "--host", "127.0.0.1",
-                          "--port", actions_port], cwd=ROOT, env=env),
+                          "--port", actions_port], cwd=ROOT, env=env, **OWN_GROUP),
         subprocess.Popen([sys.executable, "scripts/rasa_server.py", "--model",
-                          "models/current.tar.gz", "--endpoints", "bot/endpoints.yml",
-                          "--credentials", "bot/credentials.yml", "--interface", host,
+                          "models/current.tar.gz", "--endpoints", endpoints_file(actions_port),
+                          "--credentials", credentials_file(), "--interface", host,
                           "--port", rasa_port], cwd=ROOT,
-                         env={**env, "RASA_JWT_SECRET": rasa_jwt_secret()}),
+                         env={**env, "RASA_JWT_SECRET": rasa_jwt_secret()}, **OWN_GROUP),
     ]
+    if account is not None:
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "connectors.local_twilio.outbox", "--account",
+             str(LOCAL_TWILIO_FILE), "--rasa-url", f"http://127.0.0.1:{rasa_port}",
+             "--port", outbox_port], cwd=ROOT, env=env, **OWN_GROUP))
 
     def stop(*_: object) -> None:
         for process in processes:
@@ -89,10 +237,18 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"Rasa on http://{host}:{rasa_port}, actions on :{actions_port}, "
-          f"case backend on :{backend_port}; Ctrl-C stops all.", flush=True)
+    ready = {f"http://127.0.0.1:{rasa_port}/ready": "ready",
+             f"http://127.0.0.1:{actions_port}/ready": "ready",
+             f"http://127.0.0.1:{backend_port}/health": "ok"}
+    if account is not None:
+        ready[f"{account.outbox_url}/health"] = "ok"
+    announced = False
     try:
         while all(process.poll() is None for process in processes):
+            if not announced and all(_answers(url, word) for url, word in ready.items()):
+                print(first_screen(host, {"rasa": rasa_port, "actions": actions_port,
+                                          "backend": backend_port}, account), flush=True)
+                announced = True
             time.sleep(0.5)
     finally:
         stop()

@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backend_types import BackendUnavailableError, CaseBackend, NotFoundError
 from actions.identity.provider import IdentityProviderError, Outcome, outcome_of
 from actions.identity.services import IdentityServices
+from actions.metrics import count_identification
 
 PERSON_SLOT = "person_ref"
 IDENTIFIED_AT_SLOT = "identified_at"
@@ -97,6 +98,7 @@ async def follow_order(dispatcher: CollectingDispatcher, tracker: Tracker, order
         dispatcher.utter_message(response="utter_bankid_still_waiting")
         return OrderFollowed([SlotSet(ORDER_SLOT, order_ref)])
     await services.vault.forget(order_key(order_ref))
+    count_identification(outcome.value)
     if outcome is not Outcome.CONFIRMED or expected is None:
         return OrderFollowed(failed(dispatcher, tracker,
                                     _OUTCOME_RESPONSES.get(outcome, "utter_bankid_failed"),

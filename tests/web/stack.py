@@ -161,6 +161,10 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--allow-origin", action="append", default=[],
                         help="another page origin that may embed the widget")
+    # The browser tests close stdin to stop it; `make web-demo` may run without a terminal
+    # (stdin closed from the start), so there only Ctrl-C or a signal stops it.
+    parser.add_argument("--until-signal", action="store_true",
+                        help="ignore stdin: stop on Ctrl-C or SIGTERM only")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="webchat-stack-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -182,7 +186,11 @@ def main() -> int:
                           "allowed_origin": ALLOWED_ORIGIN, "workdir": str(workdir),
                           "rate_limit": TEST_RATE_LIMIT, "max_message_chars": TEST_MAX_CHARS}),
               flush=True)
-        threading.Thread(target=watch_stdin, daemon=True).start()
+        if args.until_signal:
+            print(f"Demo page: {stack.base_url}/webhooks/webchat/demo/ (log in as a demo "
+                  "person); Ctrl-C stops it.", flush=True)
+        else:
+            threading.Thread(target=watch_stdin, daemon=True).start()
         while not stopping:
             time.sleep(0.3)
     return 0
