@@ -56,12 +56,11 @@ PERSON_KEY, SMS_YES_KEY = "0", "1"
 # Answers that ask for the personnummer (again): the next Gather takes twelve digits and #.
 NUMBER_PROMPTS = {"utter_ask_personal_number", "utter_personal_number_invalid",
                   "utter_bankid_cancelled", "utter_bankid_expired", "utter_bankid_failed",
-                  "utter_bankid_wrong_person"}
+                  "utter_bankid_wrong_person", "utter_bankid_still_waiting"}
 # Answers after which no personnummer is awaited any longer.
 IDENTIFICATION_ENDS = {"utter_identified", "utter_identified_unknown",
                        "utter_identification_support_line", "utter_identification_rate_limited",
-                       "utter_already_identified", "utter_logged_out",
-                       "utter_bankid_still_waiting"}
+                       "utter_already_identified", "utter_logged_out"}
 PROTECTED_UTTER = "utter_protected_use_mina_sidor"
 FALLBACK_INTENTS = {"nlu_fallback"}
 # Swedish mobile numbers: 07x with x in 0, 2, 3, 6, 9 (+4670..., +4672...).
