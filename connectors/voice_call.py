@@ -197,6 +197,8 @@ class VoiceCallService:
         return VoiceReply((self.phrase(state.language, GOODBYE),), Ending.HANGUP)
 
     def _transfer(self, state: CallState) -> VoiceReply:
+        """Transfer while the line is open. Unknown hours count as open (bot.support): the
+        caller always gets the line, which says itself when it is closed."""
         state.mode = "closed"
         if self._support.is_open(self._clock()):
             count_handoff(VOICE_TRANSFER)
@@ -204,7 +206,8 @@ class VoiceCallService:
                               self._transfer_number)
         count_handoff(VOICE_TRANSFER_CLOSED)
         locale = "en_GB" if state.language == "en" else "sv_SE"
-        hours = self._support.describe_hours(locale)
+        # Reached only with configured hours: unknown hours always transfer.
+        hours = self._support.describe_hours(locale) or ""
         return VoiceReply((self.phrase(state.language, CLOSED, hours=hours),), Ending.HANGUP)
 
     def _can_sms(self, call: CallInput, state: CallState) -> bool:

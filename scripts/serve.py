@@ -22,6 +22,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from bot.support import SupportConfigError, load_support_line
+
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
 TOKEN_FILE = ROOT / "var" / "service-token"
@@ -54,6 +56,12 @@ def rasa_jwt_secret() -> str:
 
 
 def main() -> int:
+    # A malformed SUPPORT_HOURS / SUPPORT_HOLIDAYS stops the start here, before any process.
+    try:
+        load_support_line()
+    except SupportConfigError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     rasa_port = os.environ.get("RASA_PORT", "5005")
     actions_port = os.environ.get("ACTIONS_PORT", "5055")
