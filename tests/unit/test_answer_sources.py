@@ -116,7 +116,7 @@ def test_every_answer_fits_one_sms_so_no_fact_is_cut() -> None:
     from babel.messages.pofile import read_po
 
     with CATALOG.open("rb") as handle:
-        english = {(m.context, m.id): m.string for m in read_po(handle) if m.id}
+        english = {(m.context, str(m.id)): str(m.string) for m in read_po(handle) if m.id}
     data = yaml.safe_load(SOURCES.read_text(encoding="utf-8"))["answers"]
     responses: dict[str, list[dict[str, str]]] = {}
     for path in DOMAIN.glob("*.yml"):
