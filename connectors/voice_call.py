@@ -40,10 +40,12 @@ SMS_OFFER = N_("Vill du få stegen och webbadressen i ett sms? Tryck 1 för ja."
 SMS_SENT = N_("Jag har skickat ett sms med stegen till numret du ringer från.")
 SMS_NOT_SENT = N_("Jag kan tyvärr inte skicka något sms till det här numret. Stegen finns på "
                   "forsakringskassan.se.")
-SMS_STEPS = N_("Kom igång med Mina sidor: 1. Gå till https://www.forsakringskassan.se "
-               "2. Välj Logga in och legitimera dig med BankID eller Freja eID. "
-               "3. Under Mina sidor ser du dina ärenden och utbetalningar och kan ansöka. "
-               "Frågor? Ring {support_phone}.")
+# The steps rest on the page "Om Mina sidor" and forsakringskassan.se (docs/answers.md).
+SMS_STEPS = N_("Kom igång med Mina sidor: 1. Skaffa en e-legitimation, till exempel bank-id. "
+               "2. Gå till Mina sidor på https://www.forsakringskassan.se och identifiera dig "
+               "med bank-id. 3. Där kan du ansöka, följa ditt ärende och se dina utbetalningar. "
+               "Ring kundcenter på {support_phone} om du behöver hjälp att komma igång med "
+               "e-tjänsterna.")
 
 # The greeting's keypad menu, mapped to intents (9 and 0 are handled by the channel).
 MENU_KEYS = {"1": "/ask_case_status", "2": "/ask_next_payment", "3": "/get_started"}
