@@ -22,7 +22,8 @@ from .voice_harness import Call
 pytestmark = pytest.mark.e2e
 
 # Anything that looks like a stated opening time or opening hours.
-HOURS = re.compile(r"\b\d{1,2}[:.]\d{2}\b|öppet|open (?:on|from|monday)|AM\b|PM\b",
+# ("ditt ärende är öppet" / "your case is open" are facts of the page, not hours.)
+HOURS = re.compile(r"\b\d{1,2}[:.]\d{2}\b|har öppet|is open (?:on )?\w+day|\b[AP]M\b",
                    re.IGNORECASE)
 
 

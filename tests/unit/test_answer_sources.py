@@ -112,6 +112,11 @@ HOURS = {"sv": "Kundcenter har öppet måndag-torsdag 08:00-16:00, fredag 08:00-
                "AM-3:00 PM."}
 
 
+# A follow-up the dialogue sends in the same turn, joined into the same SMS.
+FOLLOW_UP = {"utter_faq_attachments": {"sv": "\n\nVill du att jag tittar på ditt ärende?",
+                                       "en": "\n\nDo you want me to look at your case?"}}
+
+
 def test_every_answer_fits_one_sms_so_no_fact_is_cut() -> None:
     from babel.messages.pofile import read_po
 
@@ -130,6 +135,7 @@ def test_every_answer_fits_one_sms_so_no_fact_is_cut() -> None:
                     english[(name, variation["text"])]
                 text = text.replace("{support_phone}", "0771-524 524").replace(
                     "{support_hours_sentence}", HOURS[language])
+                text += FOLLOW_UP.get(name, {}).get(language, "")
                 assert fits(for_sms(text), 3), (name, language, len(text))
 
 
