@@ -1,4 +1,7 @@
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,11 @@ def test_is_open_follows_the_ranges() -> None:
     assert support.is_open(dt.datetime(2026, 11, 30, 8, 0))  # Monday
     assert not support.is_open(dt.datetime(2026, 11, 30, 16, 0))
     assert not support.is_open(dt.datetime(2026, 11, 29, 12, 0))  # Sunday
+
+
+def test_a_malformed_setting_stops_make_run_before_anything_starts(tmp_path: Path) -> None:
+    env = {**os.environ, "SUPPORT_HOURS": "måndag-fredag 8-16", "PYTHONPATH": str(Path.cwd())}
+    done = subprocess.run([sys.executable, "scripts/serve.py"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Cannot start: SUPPORT_HOURS: opening hours 'måndag-fredag 8-16'" in done.stderr
