@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.rendering import ChannelKind, channel_kind, render_for_channel
 from bot.support import SupportLine, load_support_line
 
 logger = logging.getLogger(__name__)
+_DOUBLE_SPACE = re.compile(r"[ ]{2,}")
 
 # Key of a voice message's ``{"intent": ..., "language": ...}`` (see turn_facts).
 TURN_FACTS_KEY = "turn_facts"
@@ -47,11 +49,11 @@ class ResponseRenderer:
         self._support = support
 
     def context_values(self, language: str) -> dict[str, Any]:
-        """Values every response may use, from configuration."""
-        return {
-            "support_phone": self._support.phone,
-            "support_hours": self._support.describe_hours(format_locale(language)),
-        }
+        """Values every response may use, from configuration. The opening hours come as a
+        whole sentence that is empty while they are not configured (bot.support)."""
+        sentence = self._support.hours_sentence(
+            format_locale(language), lambda text: self._catalogs.translate(language, None, text))
+        return {"support_phone": self._support.phone, "support_hours_sentence": sentence}
 
     def _fill(self, name: str, text: str, language: str, kind: ChannelKind,
               values: dict[str, Any]) -> str:
@@ -63,14 +65,16 @@ class ResponseRenderer:
             return self._catalogs.translate(language, None, source)
 
         try:
-            return fill_placeholders(translated, values, locale, translate=translate,
-                                     money=money)
+            filled = fill_placeholders(translated, values, locale, translate=translate,
+                                       money=money)
         except (MissingValueError, TypeError, ValueError, ArithmeticError) as error:
             # Never send a raw "{placeholder}": log what went wrong (names only, no values).
             logger.error("response %s: cannot fill placeholders (%s)", name,
                          type(error).__name__)
-            return fill_placeholders(translated, values, locale, lenient=True,
-                                     translate=translate, money=money)
+            filled = fill_placeholders(translated, values, locale, lenient=True,
+                                       translate=translate, money=money)
+        # An empty sentence placeholder ({support_hours_sentence}) leaves a double space.
+        return _DOUBLE_SPACE.sub(" ", filled).strip()
 
     def render(self, name: str, variation: dict[str, Any], language: str, kind: ChannelKind,
                values: dict[str, Any]) -> dict[str, Any]:

@@ -44,10 +44,12 @@ SMS_OFFER = N_("Vill du få stegen och webbadressen i ett sms? Tryck 1 för ja."
 SMS_SENT = N_("Jag har skickat ett sms med stegen till numret du ringer från.")
 SMS_NOT_SENT = N_("Jag kan tyvärr inte skicka något sms till det här numret. Stegen finns på "
                   "forsakringskassan.se.")
-SMS_STEPS = N_("Kom igång med Mina sidor: 1. Gå till https://www.forsakringskassan.se "
-               "2. Välj Logga in och legitimera dig med BankID eller Freja eID. "
-               "3. Under Mina sidor ser du dina ärenden och utbetalningar och kan ansöka. "
-               "Frågor? Ring {support_phone}.")
+# The steps rest on the page "Om Mina sidor" and forsakringskassan.se (docs/answers.md).
+SMS_STEPS = N_("Kom igång med Mina sidor: 1. Skaffa en e-legitimation, till exempel bank-id. "
+               "2. Gå till Mina sidor på https://www.forsakringskassan.se och identifiera dig "
+               "med bank-id. 3. Där kan du ansöka, följa ditt ärende och se dina utbetalningar. "
+               "Ring kundcenter på {support_phone} om du behöver hjälp att komma igång med "
+               "e-tjänsterna.")
 
 # The greeting's keypad menu, mapped to intents (the language keys of bot/locales.py and 0
 # are handled by the channel).
@@ -222,14 +224,17 @@ class VoiceCallService:
         return VoiceReply((self.phrase(state.language, GOODBYE),), Ending.HANGUP)
 
     def _transfer(self, state: CallState) -> VoiceReply:
+        """Transfer while the line is open. Unknown hours count as open (bot.support): the
+        caller always gets the line, which says itself when it is closed."""
         state.mode = "closed"
         if self._support.is_open(self._clock()):
             count_handoff(VOICE_TRANSFER)
             return VoiceReply((self.phrase(state.language, TRANSFERRING),), Ending.DIAL,
                               self._transfer_number)
         count_handoff(VOICE_TRANSFER_CLOSED)
-        # The same locale as the NLG's {support_hours}: "9:00 AM" in English on every channel.
-        hours = self._support.describe_hours(format_locale(state.language))
+        # The same locale as the NLG's hours: "9:00 AM" in English on every channel. Reached
+        # only with configured hours: unknown hours always transfer.
+        hours = self._support.describe_hours(format_locale(state.language)) or ""
         return VoiceReply((self.phrase(state.language, CLOSED, hours=hours),), Ending.HANGUP)
 
     def _can_sms(self, call: CallInput, state: CallState) -> bool:

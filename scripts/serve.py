@@ -31,6 +31,8 @@ from typing import Any
 import yaml
 from cryptography.fernet import Fernet
 
+from bot.support import SupportConfigError, load_support_line
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python scripts/...` without make's PYTHONPATH
     sys.path.insert(0, str(ROOT))
@@ -180,6 +182,12 @@ def first_screen(host: str, ports: dict[str, str], account: LocalAccount | None)
 
 
 def main() -> int:
+    # A malformed SUPPORT_HOURS / SUPPORT_HOLIDAYS stops the start here, before any process.
+    try:
+        load_support_line()
+    except SupportConfigError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     rasa_port = os.environ.get("RASA_PORT", "5005")
     actions_port = os.environ.get("ACTIONS_PORT", "5055")

@@ -43,18 +43,19 @@ def normalise(text: str) -> str:
 
 QUESTIONS: tuple[Question, ...] = (
     Question("Vad kan jag göra på Mina sidor?", "utter_faq_mina_sidor_overview",
-             "på mina sidor kan du ansöka"),
+             "hur mycket du får"),
     Question("Kan jag skicka bilagor digitalt?", "utter_faq_attachments", "i efterhand"),
-    Question("Var hittar jag mitt förmånsintyg?", "utter_faq_benefit_certificate", "du hämtar"),
+    Question("Var hittar jag mitt förmånsintyg?", "utter_faq_benefit_certificate",
+             "du kan visa det för att få rabatter"),
     Question("Använder ni kakor?", "utter_faq_cookies", "kakor"),
     Question("Jag har skyddad identitet, kan jag använda Mina sidor?",
-             "utter_faq_protected_identity", "har du eller ditt barn skyddade"),
+             "utter_faq_protected_identity", "om du eller ditt barn har skyddade"),
     Question("Kan jag få post digitalt i stället för brev?", "utter_faq_digital_mail",
-             "pappersbrev"),
+             "digital brevlåda"),
     Question("Hur får jag sms när något händer i mitt ärende?", "utter_faq_notifications",
-             "när något händer i ditt ärende"),
+             "det kan till exempel vara att"),
     Question("Min webbläsare är gammal, fungerar sidan ändå?", "utter_faq_old_browser",
-             "äldre"),
+             "äldre modell"),
 )
 
 

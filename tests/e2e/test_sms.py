@@ -42,7 +42,7 @@ from .test_personal import (
     expected_case_status,
     expected_payments,
 )
-from .texts import ENGLISH, RESPONSES, SUPPORT
+from .texts import ENGLISH, RESPONSES, SUPPORT, tidy
 
 pytestmark = pytest.mark.e2e
 MONEY = re.compile(r"\d kr\b")
@@ -59,14 +59,16 @@ def translate(language: str, text: str, context: str | None = None) -> str:
 def sms_variations(name: str, language: str, **values: Any) -> list[dict[str, Any]]:
     """A response's web variations as the NLG renders them for SMS (choices included)."""
     context = {"support_phone": SUPPORT.phone,
-               "support_hours": SUPPORT.describe_hours(format_locale(language)), **values}
+               "support_hours_sentence": SUPPORT.hours_sentence(
+                   format_locale(language), lambda t: translate(language, t)), **values}
     rendered = []
-    for variation in RESPONSES[name]:
-        if variation.get("channel"):
-            continue
+    variations = [v for v in RESPONSES[name] if v.get("channel") == "sms"] or \
+        [v for v in RESPONSES[name] if not v.get("channel")]
+    for variation in variations:
         text = fill_placeholders(translate(language, variation["text"], name), context,
                                  format_locale(language),
                                  translate=lambda t: translate(language, t))
+        text = tidy(text)
         buttons = [{**b, "title": translate(language, b["title"], name)}
                    for b in variation.get("buttons") or []]
         message = {"text": text, **({"buttons": buttons} if buttons else {})}

@@ -29,7 +29,7 @@ from connectors.voice_call import (
 from connectors.voice_config import dialable
 
 from .conftest import Assistant
-from .texts import ENGLISH, RESPONSES, SUPPORT
+from .texts import ENGLISH, RESPONSES, SUPPORT, tidy
 from .voice_harness import PREFIX, Call, Step
 
 pytestmark = pytest.mark.e2e
@@ -49,15 +49,15 @@ def spoken(name: str, language: str = "sv", **values: Any) -> set[str]:
 
     variations = [v for v in RESPONSES[name] if v.get("channel") == "voice"] or \
         [v for v in RESPONSES[name] if not v.get("channel")]
-    context = {"support_phone": SUPPORT.phone, "support_hours": SUPPORT.describe_hours(locale),
-               **values}
+    context = {"support_phone": SUPPORT.phone,
+               "support_hours_sentence": SUPPORT.hours_sentence(locale, translate), **values}
     texts = set()
     for variation in variations:
         text = variation["text"]
         if language == "en":
             text = str(ENGLISH.pgettext(name, text))
-        text = fill_placeholders(text, context, locale, translate=translate,
-                                 money=language_of(language).money.voice)
+        text = tidy(fill_placeholders(text, context, locale, translate=translate,
+                                      money=language_of(language).money.voice))
         buttons = [{**b, "title": translate(b["title"])} for b in variation.get("buttons") or []]
         message = {"text": text, **({"buttons": buttons} if buttons else {})}
         texts.add(render_for_channel(message, ChannelKind.VOICE, translate)["text"])
@@ -98,7 +98,7 @@ def identify(c: Call, key: str, personnummer: str) -> Step:
 def transfer_expected() -> tuple[list[str], str | None]:
     if SUPPORT.is_open(dt.datetime.now(ZoneInfo("Europe/Stockholm"))):
         return [TRANSFERRING], dialable(SUPPORT.phone)
-    return [CLOSED.replace("{hours}", SUPPORT.describe_hours("sv_SE"))], None
+    return [CLOSED.replace("{hours}", SUPPORT.describe_hours("sv_SE") or "")], None
 
 
 def test_tolvan_hears_the_next_payment_then_is_transferred(assistant: Assistant) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ def _responses() -> dict[str, list[dict[str, Any]]]:
 RESPONSES = _responses()
 
 
+def tidy(text: str) -> str:
+    """An empty {support_hours_sentence} leaves a double or trailing space; the NLG drops it."""
+    return re.sub(r"[ ]{2,}", " ", text).strip()
+
+
 def expected(name: str, language: str, **values: Any) -> set[str]:
     """Every web variation of a response, translated and filled with ``values``."""
     locale = format_locale(language)
@@ -35,8 +41,8 @@ def expected(name: str, language: str, **values: Any) -> set[str]:
     def translate(text: str) -> str:
         return str(catalog.gettext(text)) if catalog else text
 
-    context = {"support_phone": SUPPORT.phone, "support_hours": SUPPORT.describe_hours(locale),
-               **values}
+    context = {"support_phone": SUPPORT.phone,
+               "support_hours_sentence": SUPPORT.hours_sentence(locale, translate), **values}
     texts = set()
     for variation in RESPONSES[name]:
         if variation.get("channel"):
@@ -44,5 +50,5 @@ def expected(name: str, language: str, **values: Any) -> set[str]:
         text = variation["text"]
         if catalog is not None:
             text = str(catalog.pgettext(name, text))
-        texts.add(fill_placeholders(text, context, locale, translate=translate))
+        texts.add(tidy(fill_placeholders(text, context, locale, translate=translate)))
     return texts

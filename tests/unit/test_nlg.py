@@ -19,7 +19,7 @@ DOMAIN = Domain.from_dict({
             {"text": "Du får {amount:money} den {date:date}. Läs på [Mina sidor](https://fk.se/x).",
              "channel": "voice"},
         ],
-        "utter_contact": [{"text": "Ring {support_phone}, {support_hours}.",
+        "utter_contact": [{"text": "Ring {support_phone}. {support_hours_sentence}",
                            "buttons": [{"title": "Ring mig", "payload": "/human_handoff"}]}],
         "utter_link": [{"text": "Se [Mina sidor](https://www.forsakringskassan.se/mina-sidor)."}],
     }
@@ -31,8 +31,9 @@ def locales(tmp_path: Path) -> Path:
     catalog = Catalog(locale="en")
     catalog.add("Nästa utbetalning: {amount:money} den {date:date}.",
                 "Next payment: {amount:money} on {date:date}.", context="utter_payment")
-    catalog.add("Ring {support_phone}, {support_hours}.", "Call {support_phone}, {support_hours}.",
-                context="utter_contact")
+    catalog.add("Ring {support_phone}. {support_hours_sentence}",
+                "Call {support_phone}. {support_hours_sentence}", context="utter_contact")
+    catalog.add("Kundcenter har öppet {hours}.", "The customer centre is open {hours}.")
     catalog.add("Ring mig", "Call me", context="utter_contact")
     catalog.add("Svara {number} för {title}.", "Reply {number} for {title}.")
     target = tmp_path / "en" / "LC_MESSAGES"
@@ -110,9 +111,22 @@ def test_a_catalog_without_a_table_entry_is_refused(locales: Path) -> None:
 
 def test_configured_support_line_fills_every_response(nlg: LocalizedNLG) -> None:
     message = generate(nlg, "utter_contact", "rest", "en")
-    assert message["text"] == "Call 0771-524 524, Monday-Friday 9:00 AM-4:00 PM.".replace(
-        "9:00", "8:00")
+    assert message["text"] == \
+        "Call 0771-524 524. The customer centre is open Monday-Friday 8:00 AM-4:00 PM."
     assert message["buttons"] == [{"title": "Call me", "payload": "/human_handoff"}]
+    assert generate(nlg, "utter_contact", "rest", None)["text"] == \
+        "Ring 0771-524 524. Kundcenter har öppet måndag-fredag 08:00-16:00."
+
+
+def test_unset_hours_give_the_number_and_no_hours(
+        locales: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUPPORT_HOURS", raising=False)
+    monkeypatch.delenv("SUPPORT_HOLIDAYS", raising=False)
+    config = EndpointConfig(type="bot.nlg.LocalizedNLG", locales_dir=str(locales),
+                            default_language="sv")
+    unset = LocalizedNLG(endpoint_config=config, domain=DOMAIN)
+    assert generate(unset, "utter_contact", "rest", None)["text"] == "Ring 0771-524 524."
+    assert generate(unset, "utter_contact", "rest", "en")["text"] == "Call 0771-524 524."
 
 
 def test_voice_gets_its_own_variation_without_links(nlg: LocalizedNLG) -> None:
@@ -150,4 +164,4 @@ def test_default_language_must_have_a_catalog(locales: Path) -> None:
 
 def test_unformattable_value_is_left_out_not_crashed(nlg: LocalizedNLG) -> None:
     message = generate(nlg, "utter_payment", "rest", None, amount="lots", date="2026-12-25")
-    assert message["text"] == "Nästa utbetalning:  den 25 december 2026."
+    assert message["text"] == "Nästa utbetalning: den 25 december 2026."

@@ -67,9 +67,9 @@ async def redact(text: str) -> tuple[str, dict[str, Any]]:
 
 
 def service(turn: FakeTurn, now: dt.datetime = OPEN, sms: FakeSms | None = None,
-            max_reprompts: int = 2) -> VoiceCallService:
+            max_reprompts: int = 2, support: SupportLine = SUPPORT) -> VoiceCallService:
     return VoiceCallService(turn=turn, translate=lambda _language, text: text, redact=redact,
-                            support=SUPPORT, transfer_number="+46771524524",
+                            support=support, transfer_number="+46771524524",
                             clock=lambda: now, max_reprompts=max_reprompts,
                             caller_hash=lambda caller: "hash-of-caller", send_sms=sms)
 
@@ -232,6 +232,14 @@ def test_outside_hours_and_on_holidays_the_hours_are_said_and_the_call_ends() ->
     for moment in (EVENING, HOLIDAY):
         reply = answer(service(FakeTurn(), now=moment), CallState("voice-x"), digits="0")
         assert reply == VoiceReply((closed,), Ending.HANGUP)
+
+
+def test_unknown_hours_always_offer_the_transfer_and_never_say_hours() -> None:
+    unknown = SupportLine("0771-524 524")
+    for moment in (OPEN, EVENING, HOLIDAY):
+        reply = answer(service(FakeTurn(), now=moment, support=unknown), CallState("voice-x"),
+                       digits="0")
+        assert reply == VoiceReply((TRANSFERRING,), Ending.DIAL, "+46771524524")
 
 
 def test_goodbye_hangs_up() -> None:

@@ -17,7 +17,8 @@ def test_voice_rendering_is_plain_speech_and_a_keypad_menu() -> None:
 
 
 def test_holidays_close_the_line_all_day() -> None:
-    line = load_support_line({"SUPPORT_HOLIDAYS": "2026-12-24,2026-12-25"})
+    line = load_support_line({"SUPPORT_HOURS": "mon-sun 08:00-16:00",
+                              "SUPPORT_HOLIDAYS": "2026-12-24,2026-12-25"})
     assert not line.is_open(dt.datetime(2026, 12, 24, 10))
     assert line.is_open(dt.datetime(2026, 12, 23, 10))
     assert parse_holidays([dt.date(2026, 1, 6)]) == frozenset({dt.date(2026, 1, 6)})
