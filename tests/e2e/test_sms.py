@@ -42,7 +42,7 @@ from .test_personal import (
     expected_case_status,
     expected_payments,
 )
-from .texts import ENGLISH, RESPONSES, SUPPORT, tidy
+from .texts import ENGLISH, RESPONSES, SUPPORT, expected, tidy
 
 pytestmark = pytest.mark.e2e
 MONEY = re.compile(r"\d kr\b")
@@ -183,10 +183,12 @@ def test_tio_gets_no_case_details_over_sms(assistant: Assistant, sms: SmsClient)
     for question in ("hur går det med mitt ärende?", "när kommer mina pengar?",
                      "kan jag lägga till en bilaga till min ansökan nu?"):
         assert sms.say(phone, question, person_ref=tio.ref) == [protected]
-    # The same person in the web chat does get them: the rule is the channel's.
-    web = assistant.texts(f"web-{new_message_sid()}", "när kommer mina pengar?",
-                          {"test_person_ref": tio.ref})
-    assert web and MONEY.search(web[0])
+    # Over REST neither: only the logged-in web chat gives them (fail closed; the web chat
+    # side is played by the conversation corpus, tests/conversations/corpus/protected.yml).
+    rest = assistant.texts(f"rest-{new_message_sid()}", "när kommer mina pengar?",
+                           {"test_person_ref": tio.ref})
+    assert rest == [next(iter(expected("utter_protected_use_mina_sidor", "sv")))]
+    assert not MONEY.search(rest[0])
 
 
 def test_an_english_sms_conversation(assistant: Assistant, sms: SmsClient) -> None:
