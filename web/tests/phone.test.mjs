@@ -21,7 +21,8 @@ const PYTHON = process.env.PYTHON || path.join(ROOT, ".venv", "bin", "python");
 const REPORTS = path.join(ROOT, "reports", "web");
 const START_TIMEOUT_MS = 300_000;
 // Written by hand from the demo data (DESIGN.md section 7).
-const VOICE_PAYMENT = "Din nästa utbetalning är 12345 kronor i sjukpenning den";
+// The phone says the amount with a no-break space inside it (bot/locales.py).
+const VOICE_PAYMENT = "Din nästa utbetalning är 12\u00a0345 kronor i sjukpenning den";
 
 function freePort() {
   return new Promise((resolve, reject) => {
