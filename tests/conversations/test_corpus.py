@@ -1,6 +1,7 @@
 """The corpus of whole conversations (corpus/*.yml), played on every channel it applies to
-through the real processes (tests/conversations/player), then a scan of everything the
-processes left behind for the personnummer in any spelling the corpus typed."""
+through the real processes (tests/conversations/player), one stack per support mode (hours
+unset, the line closed), then a scan of everything the processes of every stack left behind
+for the personnummer in any spelling the corpus typed."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import re
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
 from .player.corpus import Conversation, load_corpus, load_persons
 from .player.play import Result, play_all, summary
-from .player.stack import Stack, running_stack
+from .player.stack import Stack, running_stacks
 
 pytestmark = pytest.mark.e2e
 
@@ -36,21 +37,23 @@ PATTERNS = [number_pattern(n) for n in NUMBERS]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("corpus")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def corpus() -> list[Conversation]:
     return load_corpus()
 
 
 @pytest.fixture(scope="module")
-def played(stack: Stack, corpus: list[Conversation],
+def stacks(tmp_path_factory: pytest.TempPathFactory,
+           corpus: list[Conversation]) -> Iterator[Mapping[str, Stack]]:
+    modes = {c.support for c in corpus}
+    with running_stacks(tmp_path_factory.mktemp("corpus"), modes) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def played(stacks: Mapping[str, Stack], corpus: list[Conversation],
            pytestconfig: pytest.Config) -> list[Result]:
     started = time.monotonic()
-    results = play_all(stack, corpus, load_persons())
+    results = play_all(stacks, corpus, load_persons())
     report = summary(corpus, results, time.monotonic() - started)
     with pytestconfig.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
         print("\n" + report)
@@ -60,6 +63,9 @@ def played(stack: Stack, corpus: list[Conversation],
 def test_the_corpus_is_large_enough(corpus: list[Conversation]) -> None:
     assert len(corpus) >= 60
     assert all(len(c.turns) >= 4 for c in corpus), [c.id for c in corpus if len(c.turns) < 4]
+    closed = [c for c in corpus if c.support == "closed"]
+    assert len(closed) >= 4
+    assert {"rest", "sms", "voice", "web"} <= {ch for c in closed for ch in c.channels}
 
 
 def test_every_conversation_passes_on_every_channel_it_applies_to(
@@ -80,10 +86,13 @@ def _texts(stack: Stack) -> Iterator[tuple[str, str]]:
             yield path.name, path.read_bytes().decode("utf-8", errors="replace")
 
 
-def test_no_personnummer_in_any_spelling_is_left_behind(played: list[Result],
-                                                        stack: Stack) -> None:
+def test_no_personnummer_in_any_spelling_is_left_behind(
+        played: list[Result], stacks: Mapping[str, Stack]) -> None:
     found = []
-    for where, text in _texts(stack):
+    scanned = [(f"{mode}/{where}", text) for mode, stack in stacks.items()
+               for where, text in _texts(stack)]
+    assert {where.split("/")[0] for where, _ in scanned} == set(stacks)
+    for where, text in scanned:
         plain = unicodedata.normalize("NFKC", text)
         for pattern in PATTERNS:
             for match in pattern.finditer(plain):

@@ -9,7 +9,8 @@ import pytest
 
 from tests.conversations.player.corpus import CorpusError, keypad, load_corpus, load_persons
 from tests.conversations.player.facts import FactContext, PersonData, date, money, resolve
-from tests.conversations.player.play import choose, is_subsequence, support_open
+from tests.conversations.player.play import SUPPORT_DIAL, check_transfer, choose, is_subsequence
+from tests.conversations.player.stack import support_env
 from tests.conversations.stories import STORIES_FILE, annotated, render
 
 
@@ -63,14 +64,35 @@ def test_response_names_in_order_and_either_or() -> None:
         "utter_out_of_scope"
 
 
-def test_the_support_line_hours_by_the_players_own_clock() -> None:
+def test_the_closed_stack_has_today_and_tomorrow_in_stockholm_as_closed_days() -> None:
     import datetime as dt
 
-    from tests.conversations.player.play import STOCKHOLM
+    # 23:30 UTC on 4 December is already 5 December in Stockholm.
+    late = dt.datetime(2026, 12, 4, 23, 30, tzinfo=dt.timezone.utc)
+    assert support_env("closed", late) == {"SUPPORT_HOURS": "mon-fri 08:00-16:00",
+                                           "SUPPORT_HOLIDAYS": "2026-12-05,2026-12-06"}
+    assert support_env("unset") == {"SUPPORT_HOURS": "", "SUPPORT_HOLIDAYS": ""}
 
-    assert support_open(dt.datetime(2026, 12, 4, 9, 0, tzinfo=STOCKHOLM))
-    assert not support_open(dt.datetime(2026, 12, 4, 16, 0, tzinfo=STOCKHOLM))
-    assert not support_open(dt.datetime(2026, 12, 5, 10, 0, tzinfo=STOCKHOLM))
+
+def test_a_transfer_dials_while_hours_are_unset_and_hangs_up_when_closed() -> None:
+    from tests.conversations.player.channels import Reply
+    from tests.conversations.player.tracker import TurnEvents
+
+    def reply(dial: str | None, hangup: bool) -> Reply:
+        return Reply([], TurnEvents([], [], []), dial=dial, hangup=hangup)
+
+    dialled, hung_up = reply(SUPPORT_DIAL, False), reply(None, True)
+    assert check_transfer("unset", dialled) == []
+    assert check_transfer("unset", hung_up)
+    assert check_transfer("closed", hung_up) == []
+    assert check_transfer("closed", dialled)
+
+
+def test_a_support_mode_that_is_not_known_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(
+        "conversations:\n  - id: x\n    support: open\n    turns:\n      - say: hej\n")
+    with pytest.raises(CorpusError, match="support 'open'"):
+        load_corpus(tmp_path, load_persons())
 
 
 def test_entity_markup_for_the_stories() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .corpus import CHANNELS, CORPUS_DIR, PERSONS_FILE, load_corpus, load_persons
 from .play import play_all, summary
-from .stack import running_stack
+from .stack import running_stacks
 
 
 def _mtime() -> float:
@@ -30,15 +30,18 @@ def main() -> int:
     parser.add_argument("--transcripts", action="store_true")
     parser.add_argument("--watch", action="store_true")
     args = parser.parse_args()
-    with running_stack(Path(tempfile.mkdtemp(prefix="corpus-"))) as stack:
+    # The stacks the selected conversations need, as they are when the player starts.
+    modes = {c.support for c in load_corpus() if args.only is None or c.id in args.only}
+    with running_stacks(Path(tempfile.mkdtemp(prefix="corpus-")), modes or {"unset"}) as stacks:
         while True:
             seen = _mtime()
             try:
                 persons = load_persons()
                 conversations = [c for c in load_corpus(persons=persons)
-                                 if args.only is None or c.id in args.only]
+                                 if (args.only is None or c.id in args.only)
+                                 and c.support in stacks]
                 started = time.monotonic()
-                results = play_all(stack, conversations, persons, args.workers, args.channel)
+                results = play_all(stacks, conversations, persons, args.workers, args.channel)
                 print(summary(conversations, results, time.monotonic() - started))
                 for result in results:
                     if args.transcripts or not result.ok:

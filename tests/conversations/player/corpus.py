@@ -26,7 +26,11 @@ TURN_KEYS = {"say", "personnummer", "keys", "expect", "facts", "absent", "intent
              "wait", "language", "transfer", "hangup", "capture", "entities", *CHANNELS}
 OVERRIDE_KEYS = {"say", "keys", "expect", "facts", "absent", "intent", "skip", "transfer",
                  "hangup", "capture"}
-CONVERSATION_KEYS = {"id", "description", "channels", "person", "language", "turns"}
+CONVERSATION_KEYS = {"id", "description", "channels", "person", "language", "support", "turns"}
+# The support line's configuration a conversation is played against, each its own stack:
+# "unset" (the embedded default: no hours, the phone always transfers) or "closed" (hours
+# configured and today a closed day, whatever the time of the run).
+SUPPORT_MODES = ("unset", "closed")
 
 
 class CorpusError(ValueError):
@@ -94,6 +98,7 @@ class Conversation:
     person: str | None
     language: str
     turns: tuple[Turn, ...]
+    support: str = "unset"  # one of SUPPORT_MODES
 
     def steps(self, channel: str) -> list[tuple[int, Step]]:
         return [(t.index, t.on(channel)) for t in self.turns if t.applies_to(channel)]
@@ -154,6 +159,9 @@ def _check(conversation: dict[str, Any], where: str, persons: dict[str, Person])
     for channel in conversation.get("channels") or ():
         if channel not in CHANNELS:
             raise CorpusError(f"{where}: unknown channel {channel!r}")
+    support = conversation.get("support", "unset")
+    if support not in SUPPORT_MODES:
+        raise CorpusError(f"{where}: support {support!r} is not one of {list(SUPPORT_MODES)}")
     person = conversation.get("person")
     if person is not None and person not in persons:
         raise CorpusError(f"{where}: unknown person {person!r}")
@@ -188,5 +196,6 @@ def load_corpus(directory: Path = CORPUS_DIR,
             conversations.append(Conversation(
                 id=raw["id"], theme=path.stem, description=raw.get("description", ""),
                 channels=tuple(raw.get("channels") or CHANNELS), person=raw.get("person"),
-                language=raw.get("language", "sv"), turns=turns))
+                language=raw.get("language", "sv"), turns=turns,
+                support=raw.get("support", "unset")))
     return conversations

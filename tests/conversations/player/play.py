@@ -1,19 +1,18 @@
 """Plays one conversation on one channel and checks every turn; plays the whole corpus on
-every channel in parallel threads and summarises per channel."""
+every channel in parallel threads, each conversation on the stack of its support mode, and
+summarises per channel."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from .channels import Driver, Reply, RestDriver, SmsDriver, VoiceDriver, WebDriver
 from .corpus import CHANNELS, Conversation, Person, Step, keypad
@@ -21,9 +20,12 @@ from .facts import FactContext, PersonData, normalise, resolve
 from .stack import Stack
 from .tracker import TrackerStore
 
-# The support line as Försäkringskassan publishes it: weekdays 8-16, Swedish time.
+# The support line's number as the phone dials it (0771-524 524, Försäkringskassan's page).
 SUPPORT_DIAL = "+46771524524"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# The opening hours' sentences (the texts' and the phone's closed desk), in both languages:
+# never said while the hours are not configured.
+HOURS_SAID = ("kundcenter har öppet", "customer centre is open", "vi har öppet",
+              "we are open")
 
 
 # BankID allows one order per personnummer at a time (the simulator too), so conversations
@@ -32,13 +34,14 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # conversation waits that long before it may use the number again.
 NEVER_CONFIRMS = "190002020006"
 ORDER_EXPIRES_SECONDS = 31.0
-_number_locks: dict[str, threading.Lock] = {}
+# Per stack: each has its own simulator.
+_number_locks: dict[tuple[str, str], threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def number_lock(personnummer: str) -> threading.Lock:
+def number_lock(personnummer: str, stack: str = "") -> threading.Lock:
     with _locks_guard:
-        return _number_locks.setdefault(keypad(personnummer), threading.Lock())
+        return _number_locks.setdefault((stack, keypad(personnummer)), threading.Lock())
 
 
 def release_later(lock: threading.Lock, personnummer: str) -> None:
@@ -56,11 +59,6 @@ def whose(typed: str, person: Person | None) -> str:
             digits[-10:]):
         return person.personnummer
     return typed
-
-
-def support_open(now: dt.datetime | None = None) -> bool:
-    now = now or dt.datetime.now(STOCKHOLM)
-    return now.weekday() < 5 and dt.time(8) <= now.time() < dt.time(16)
 
 
 @dataclass
@@ -110,8 +108,21 @@ def choose(alternatives: str, actual: list[str]) -> str:
     return next((option for option in options if option in actual), options[0])
 
 
+def check_transfer(support: str, reply: Reply) -> list[str]:
+    """Hours unset: the phone always transfers. Closed (a configured closed day): the closed
+    desk's text and <Hangup>, never <Dial>."""
+    if support == "closed":
+        if reply.dial is not None or not reply.hangup:
+            return [f"closed: expected <Hangup> and no <Dial>, got dial {reply.dial} "
+                    f"hangup {reply.hangup}"]
+        return []
+    if reply.dial != SUPPORT_DIAL:
+        return [f"hours unset: expected <Dial>{SUPPORT_DIAL}, got {reply.dial}"]
+    return []
+
+
 def check_step(step: Step, reply: Reply, expected: Expected, context: FactContext,
-               captured: dict[str, str], channel: str) -> list[str]:
+               captured: dict[str, str], channel: str, support: str = "unset") -> list[str]:
     problems = []
     actual = reply.events.responses
     names = [choose(name, actual) for name in expected.names]
@@ -139,12 +150,10 @@ def check_step(step: Step, reply: Reply, expected: Expected, context: FactContex
         value = resolve(fact, context)
         if any(normalise(option) in text for option in value.split("|")):
             problems.append(f"{value!r} must not be said")
+    if support == "unset":
+        problems += [f"hours said while unset: {said!r}" for said in HOURS_SAID if said in text]
     if channel == "voice" and step.transfer:
-        if support_open():
-            if reply.dial != SUPPORT_DIAL:
-                problems.append(f"open: expected <Dial>{SUPPORT_DIAL}, got {reply.dial}")
-        elif reply.dial is not None or not reply.hangup:
-            problems.append("closed: expected the hours and <Hangup>, no <Dial>")
+        problems += check_transfer(support, reply)
     if channel == "voice" and step.hangup and not reply.hangup:
         problems.append("expected <Hangup>")
     return problems
@@ -183,7 +192,7 @@ def play(conversation: Conversation, channel: str, stack: Stack,
             said = f"(keys {step.keys})" if step.keys is not None else repr(step.say)
             if step.personnummer is not None and channel != "web_logged_in":
                 number = whose(step.personnummer, person)
-                lock = number_lock(number)
+                lock = number_lock(number, stack.base_url)
                 lock.acquire()
                 try:
                     reply = driver.send(step)
@@ -197,7 +206,8 @@ def play(conversation: Conversation, channel: str, stack: Stack,
             for text in reply.texts:
                 result.transcript.append(f"     bot {text!r}")
             expected = expand(step, person, channel)
-            for problem in check_step(step, reply, expected, context, captured, channel):
+            for problem in check_step(step, reply, expected, context, captured, channel,
+                                      conversation.support):
                 result.failures.append(f"turn {index} ({said}): {problem}")
     except Exception as error:  # a broken channel fails the conversation, not the run
         result.failures.append(f"error: {type(error).__name__}: {error}")
@@ -224,9 +234,12 @@ def person_data(stack: Stack, persons: dict[str, Person]) -> dict[str, PersonDat
     return data
 
 
-def play_all(stack: Stack, conversations: list[Conversation], persons: dict[str, Person],
-             workers: int = 6, channels: Iterable[str] = CHANNELS) -> list[Result]:
-    data = person_data(stack, persons)
+def play_all(stacks: Mapping[str, Stack], conversations: list[Conversation],
+             persons: dict[str, Person], workers: int = 6,
+             channels: Iterable[str] = CHANNELS) -> list[Result]:
+    """Every conversation × channel in one pool of threads, each on its support mode's stack
+    (so both stacks' plays are interleaved and the run takes hardly longer)."""
+    data = {mode: person_data(stack, persons) for mode, stack in stacks.items()}
     wanted = set(channels)
     jobs = [(c, ch) for c in conversations for ch in c.channels if ch in wanted]
     # The slowest first (idle waits, the never-confirming number's expiry), so that they do
@@ -239,7 +252,8 @@ def play_all(stack: Stack, conversations: list[Conversation], persons: dict[str,
 
     jobs.sort(key=slowness, reverse=True)
     def run(job: tuple[Conversation, str]) -> Result:
-        return play(job[0], job[1], stack, persons, data)
+        mode = job[0].support
+        return play(job[0], job[1], stacks[mode], persons, data[mode])
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, jobs))
@@ -248,7 +262,9 @@ def play_all(stack: Stack, conversations: list[Conversation], persons: dict[str,
 def summary(conversations: list[Conversation], results: list[Result], seconds: float) -> str:
     played, passed = Counter(r.channel for r in results), Counter(
         r.channel for r in results if r.ok)
-    lines = [f"Corpus: {len(conversations)} conversations, "
+    modes = Counter(c.support for c in conversations)
+    lines = [f"Corpus: {len(conversations)} conversations "
+             f"({', '.join(f'{n} support {m}' for m, n in sorted(modes.items()))}), "
              f"{sum(len(c.turns) for c in conversations)} turns, "
              f"{len(results)} plays in {seconds:.0f} s"]
     for channel in CHANNELS:

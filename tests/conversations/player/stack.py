@@ -6,17 +6,26 @@ fake Twilio REST API on loopback) and the web chat with its test login.
 Waits are short so that the corpus plays in minutes: the simulator confirms after 0.2 s, a
 turn waits 2 s for BankID, and an identification is forgotten after ``IDLE_SECONDS`` of
 silence (one conversation waits past it).
+
+The support line's configuration is the stack's (``SUPPORT_HOURS``/``SUPPORT_HOLIDAYS`` are
+read when the processes start), so each support mode of the corpus has its own stack, started
+side by side (``running_stacks``): "unset" is the embedded default, "closed" has the hours
+configured and today and tomorrow (Swedish time) as closed days, so that the line is closed
+whenever the run starts and even if it passes midnight.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from cryptography.fernet import Fernet
@@ -28,6 +37,20 @@ from tests.web.stack import webchat_credentials
 
 IDLE_SECONDS = 10.0
 WEBCHAT_KEY = "connectors.webchat.WebChatInput"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+CLOSED_HOURS = "mon-fri 08:00-16:00"
+
+
+def support_env(mode: str, now: dt.datetime | None = None) -> dict[str, str]:
+    """The support line's environment for a support mode of the corpus."""
+    if mode == "unset":
+        return {"SUPPORT_HOURS": "", "SUPPORT_HOLIDAYS": ""}
+    if mode == "closed":
+        today = (now or dt.datetime.now(STOCKHOLM)).astimezone(STOCKHOLM).date()
+        days = (today, today + dt.timedelta(days=1))
+        return {"SUPPORT_HOURS": CLOSED_HOURS,
+                "SUPPORT_HOLIDAYS": ",".join(day.isoformat() for day in days)}
+    raise ValueError(f"unknown support mode {mode!r}")
 
 
 @dataclass
@@ -39,6 +62,7 @@ class Stack:
     voice: VoiceTestSetup
     jwt_secret: str
     logs: list[Path] = field(default_factory=list)
+    support: str = "unset"
 
     @property
     def tracker_db(self) -> Path:
@@ -57,7 +81,7 @@ def _credentials(sms: SmsTestSetup, voice: VoiceTestSetup) -> dict[str, object]:
 
 
 @contextmanager
-def running_stack(workdir: Path) -> Iterator[Stack]:
+def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
@@ -90,7 +114,8 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
            "IDENTITY_VAULT_PATH": str(workdir / "vault.db"),
            "IDENTITY_ATTEMPTS_PATH": str(workdir / "attempts.db"),
            "IDENTITY_MAX_STARTS": "1000", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.2",
-           "IDENTITY_WAIT_SECONDS": "2", "IDENTITY_IDLE_SECONDS": str(IDLE_SECONDS)}
+           "IDENTITY_WAIT_SECONDS": "2", "IDENTITY_IDLE_SECONDS": str(IDLE_SECONDS),
+           **support_env(support)}
     log_paths = [workdir / "actions.log", workdir / "rasa.log"]
     logs = [path.open("wb") for path in log_paths]
     processes = [
@@ -108,7 +133,7 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
         _wait_until_up(f"http://127.0.0.1:{rasa_port}/ready", processes, timeout=300)
         sms.connect(f"http://127.0.0.1:{rasa_port}")
         yield Stack(f"http://127.0.0.1:{rasa_port}", workdir, backend, sms, voice, jwt_secret,
-                    logs=[*log_paths, workdir / "backend.log"])
+                    logs=[*log_paths, workdir / "backend.log"], support=support)
     finally:
         backend.stop()
         sms.stop()
@@ -121,3 +146,33 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
                 process.kill()
         for log in logs:
             log.close()
+
+
+@contextmanager
+def running_stacks(workdir: Path, modes: Iterable[str]) -> Iterator[Mapping[str, Stack]]:
+    """One stack per support mode, each in its own directory, started at the same time (most
+    of a start is Rasa loading the model, which waits on the disk as much as on a core)."""
+    wanted = sorted(set(modes))
+    with ExitStack() as exits:
+        managers = {mode: running_stack(_mode_dir(workdir, mode), mode) for mode in wanted}
+        with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+            started = {mode: pool.submit(manager.__enter__)
+                       for mode, manager in managers.items()}
+        stacks, errors = {}, []
+        for mode, future in started.items():
+            try:
+                stacks[mode] = future.result()
+            except BaseException as error:  # stop the others before failing
+                errors.append(error)
+            else:
+                exits.push(managers[mode].__exit__)
+        if errors:
+            exits.close()
+            raise errors[0]
+        yield stacks
+
+
+def _mode_dir(workdir: Path, mode: str) -> Path:
+    path = workdir / mode
+    path.mkdir(parents=True, exist_ok=True)
+    return path
