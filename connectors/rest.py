@@ -21,8 +21,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.identity_vault import METADATA_KEY, IdentityVault
 from connectors.channel_support import vault_redaction
-from connectors.identity_vault import METADATA_KEY, IdentityVault
 from connectors.rest_once import MAX_MESSAGE_ID_CHARS, handle_once
 from connectors.turn_metrics import measured
 

@@ -38,8 +38,9 @@ from sanic.response import HTTPResponse
 
 from bot.i18n import Catalogs
 from bot.support import load_support_line
+from common.metadata import TEST_PERSON_REF
+from common.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.channel_support import phrase_translator, vault_redaction
-from connectors.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.sms_config import SmsSettings
 from connectors.sms_conversations import ConversationIds
 from connectors.sms_inbound import parse_inbound, parse_status
@@ -66,7 +67,7 @@ from connectors.twilio_request import (
 logger = logging.getLogger(__name__)
 
 TEST_PERSON_HEADER = "X-Test-Person-Ref"
-TEST_PERSON_KEY = "test_person_ref"
+TEST_PERSON_KEY = TEST_PERSON_REF
 PREFIX = f"/webhooks/{CHANNEL_NAME}"
 STATUS_PATH = f"{PREFIX}/status"
 SHUTDOWN_DRAIN_SECONDS = 10.0

@@ -42,8 +42,8 @@ from bot.i18n import Catalogs
 from bot.nlg import TURN_FACTS_KEY
 from bot.rendering import for_sms
 from bot.support import load_support_line
+from common.shared_state import RedisHandle, SharedState
 from connectors.channel_support import phrase_translator, vault_redaction
-from connectors.shared_state import RedisHandle, SharedState
 from connectors.sms_conversations import ConversationIds, normalise_phone
 from connectors.sms_outbound import BackgroundTasks, OutboundSender, TwilioRestTransport
 from connectors.sms_store import open_sms_store

@@ -18,6 +18,7 @@ from bot.i18n import N_, format_locale
 from bot.locales import SOURCE, menu_offers, switch_target
 from bot.metrics import VOICE_OFFER_PERSON, VOICE_TRANSFER, VOICE_TRANSFER_CLOSED, count_handoff
 from bot.support import SupportLine
+from common.metadata import CALLER_HASH, LANGUAGE
 from connectors.voice_store import CallState
 from connectors.voice_twiml import Ending, VoiceReply
 
@@ -203,7 +204,7 @@ class VoiceCallService:
                     extra: Mapping[str, Any]) -> TurnResult:
         # A personnummer never reaches Rasa (DESIGN section 6): vault token instead.
         text, identity = await self._redact(text)
-        metadata = {"language": state.language, "caller_hash": self._caller_hash(call.caller),
+        metadata = {LANGUAGE: state.language, CALLER_HASH: self._caller_hash(call.caller),
                     **extra, **identity}
         result = await self._turn(state.conversation_id, text, metadata)
         state.language = result.language

@@ -325,7 +325,7 @@ def test_a_personal_number_never_reaches_the_tracker(assistant: Assistant,
     sms.say(phone, "mitt personnummer är 19121212-1212")
     assert user_texts(assistant, conversation_id(sms, phone)) == [
         "mitt personnummer är PNR_REDACTED"]
-    # Handed to identification as an opaque one-time token (connectors.identity_vault).
+    # Handed to identification as an opaque one-time token (common.identity_vault).
     [event] = [e for e in tracker_events(assistant, conversation_id(sms, phone))
                if e.get("event") == "user"]
     assert event["metadata"]["pnr_token"] and "1212" not in json.dumps(event["metadata"])

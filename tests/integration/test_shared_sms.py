@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import aiohttp
 from rasa.core.channels.channel import UserMessage
 
-from connectors.shared_state import RedisHandle, SharedState
+from common.shared_state import RedisHandle, SharedState
 from connectors.sms_config import SmsSettings
 from connectors.sms_keywords import REPLIES, KeywordKind
 from connectors.sms_store import (

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 from rasa.core.channels.channel import UserMessage
 
-from connectors.shared_state import SharedState
+from common.shared_state import SharedState
 from connectors.twilio_voice import TwilioVoiceInput
 from connectors.voice_call import ONE_MOMENT
 from connectors.voice_config import VoiceSettings

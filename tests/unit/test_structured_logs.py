@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import REGISTRY
 
-from connectors import structured_logs
-from connectors.structured_logs import PHONE_REDACTED, install, scrub
+from common import structured_logs
+from common.structured_logs import PHONE_REDACTED, install, scrub
 
 # A demo person of DESIGN.md section 7 and a mobile number, in the shapes people write them.
 PERSONNUMMER = ("19121212-1212", "191212121212", "121212-1212")

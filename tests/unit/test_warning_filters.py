@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from connectors.warning_filters import dropping, quiet_third_party_deprecations
+from common.warning_filters import dropping, quiet_third_party_deprecations
 
 ROOT = Path("/srv/assistant")
 SITE = "/srv/assistant/.venv/lib/python3.10/site-packages"

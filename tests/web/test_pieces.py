@@ -18,6 +18,7 @@ from connectors.webchat.messages import (
 )
 from connectors.webchat.origins import OriginPolicy
 from connectors.webchat.output import WebChatOutput
+from connectors.webchat.person_lookup import UnknownPersonError
 from connectors.webchat.ratelimit import RateLimiter
 from connectors.webchat.sessions import (
     ANONYMOUS,
@@ -26,7 +27,6 @@ from connectors.webchat.sessions import (
     Identity,
     SessionIds,
 )
-from connectors.webchat.test_login import UnknownPersonError
 
 
 class Clock:
