@@ -40,7 +40,7 @@ from actions.identity.flow import (
 )
 from actions.identity.services import IdentityServices, default_services
 from actions.slots import BENEFIT_SLOT, LAST_PERSONAL_SLOT
-from bot.rendering import channel_kind
+from common.channels import channel_kind
 from common.metadata import SESSION_PERSON_REF, TEST_PERSON_REF
 
 logger = logging.getLogger(__name__)

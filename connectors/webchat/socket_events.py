@@ -25,7 +25,7 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from common.personal_number import redact
 from common.shared_state import KeyLocks, LockUnavailableError
-from connectors.turn_metrics import measured
+from connectors.base.turn_metrics import measured
 from connectors.webchat.config import WebChatConfig
 from connectors.webchat.history import HistorySource
 from connectors.webchat.locks import SessionLocks

@@ -22,12 +22,13 @@ import pytest
 
 from bot.formatting import fill_placeholders
 from bot.i18n import format_locale
-from bot.rendering import ChannelKind, render_for_channel
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_keywords import REPLIES, KeywordKind
-from connectors.sms_notices import EVENT_TEXTS, OPT_OUT_HINT, PROTECTED_TEXT
-from connectors.sms_service import EMPTY_MESSAGE, MEDIA_ONLY, TOO_LONG
-from connectors.sms_text import compose_reply
+from bot.rendering import render_for_channel
+from common.channels import ChannelKind
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.keywords import REPLIES, KeywordKind
+from connectors.sms.notices import EVENT_TEXTS, OPT_OUT_HINT, PROTECTED_TEXT
+from connectors.sms.service import EMPTY_MESSAGE, MEDIA_ONLY, TOO_LONG
+from connectors.sms.text import compose_reply
 
 from .conftest import Assistant
 from .sms_harness import NOTICES_PATH, SmsClient, SmsTestSetup, new_message_sid, new_phone

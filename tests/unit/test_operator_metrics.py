@@ -20,8 +20,8 @@ from actions.identity.rate_limit import StartLimiter
 from actions.identity.services import IdentityServices
 from actions.identity.simulator import SIMULATES_CANCEL, BankIdSimulator
 from common.identity_vault import IdentityVault, VaultSettings
-from connectors.turn_metrics import measured
-from connectors.twilio_request import RequestRejectedError, read_signed_form
+from connectors.base.turn_metrics import measured
+from connectors.twilio.signed_requests import RequestRejectedError, read_signed_form
 
 from .fake_backend import demo_backend
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connectors.rest import RedactingRestInput
+from connectors.rest.channel import RedactingRestInput
 
 
 @pytest.mark.parametrize("body", [

@@ -30,7 +30,7 @@ def test_a_dependencys_deprecation_is_dropped() -> None:
 
 
 def test_our_own_deprecations_are_shown() -> None:
-    assert _shown("/srv/assistant/connectors/twilio_sms.py", DeprecationWarning)
+    assert _shown("/srv/assistant/connectors/sms/channel.py", DeprecationWarning)
     assert _shown("/srv/assistant/scripts/serve.py", SQLAlchemyStyleWarning)
 
 

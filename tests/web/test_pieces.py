@@ -259,7 +259,7 @@ def test_the_output_sends_rasas_shapes_to_the_sessions_room() -> None:
 
 
 def test_the_web_chat_is_a_web_channel_for_the_nlg_and_the_actions() -> None:
-    from bot.rendering import ChannelKind, channel_kind
+    from common.channels import ChannelKind, channel_kind
 
     assert channel_kind(WebChatOutput.name()) is ChannelKind.WEB
 

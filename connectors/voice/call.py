@@ -2,7 +2,7 @@
 channel decision (menu, re-prompt, transfer, goodbye, the getting-started SMS).
 
 No Sanic and no TwiML here: Rasa is reached through an injected ``Turn`` and the answer is a
-:class:`VoiceReply` for ``connectors.voice_twiml``.
+:class:`VoiceReply` for ``connectors.voice.twiml``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from bot.locales import SOURCE, menu_offers, switch_target
 from bot.metrics import VOICE_OFFER_PERSON, VOICE_TRANSFER, VOICE_TRANSFER_CLOSED, count_handoff
 from bot.support import SupportLine
 from common.metadata import CALLER_HASH, LANGUAGE
-from connectors.voice_store import CallState
-from connectors.voice_twiml import Ending, VoiceReply
+from connectors.voice.store import CallState
+from connectors.voice.twiml import Ending, VoiceReply
 
 logger = logging.getLogger(__name__)
 
