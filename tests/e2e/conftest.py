@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from tests.ports import free_port
+
 from .sms_harness import SmsTestSetup
 from .voice_harness import VoiceTestSetup
 
@@ -28,12 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "current.tar.gz"
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_json(url: str, payload: Any | None = None, timeout: float = 30,

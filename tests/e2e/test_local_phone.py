@@ -30,8 +30,9 @@ from connectors.local_twilio.client import (
     outbox_messages,
 )
 from connectors.local_twilio.terminal import endpoint_from_account
+from tests.ports import free_port
 
-from .conftest import MODEL, ROOT, TRACKER_STORE, free_port
+from .conftest import MODEL, ROOT, TRACKER_STORE
 
 pytestmark = pytest.mark.skipif(TRACKER_STORE != "sqlite",
                                 reason="make run's default is SQLite; once is enough")

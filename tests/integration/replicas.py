@@ -10,7 +10,7 @@ from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from tests.e2e.conftest import free_port
+from tests.ports import free_port
 
 
 @asynccontextmanager

@@ -21,7 +21,7 @@ from common.shared_state import (
     SharedStateConfigError,
     handle_from_env,
 )
-from tests.e2e.conftest import free_port
+from tests.ports import free_port
 
 T = TypeVar("T")
 

@@ -23,7 +23,7 @@ from connectors.webchat.channel import WebChatInput
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.history import HistoryItem
 from connectors.webchat.sessions import SessionAuthenticator
-from tests.e2e.conftest import free_port
+from tests.ports import free_port
 
 SOCKETIO_PATH = "/webhooks/webchat/socket.io"
 # Sanic's own switch for several apps in one process (as sanic-testing sets it); without it

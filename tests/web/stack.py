@@ -30,7 +30,8 @@ from typing import Any
 
 import yaml
 
-from tests.e2e.conftest import BACKEND_PY, BIN, MODEL, ROOT, Backend, free_port, http_json
+from tests.e2e.conftest import BACKEND_PY, BIN, MODEL, ROOT, Backend, http_json
+from tests.ports import free_port
 
 ALLOWED_ORIGIN = "http://allowed.example"
 TEST_RATE_LIMIT = {"messages": 12, "per_seconds": 60}

@@ -30,9 +30,10 @@ from zoneinfo import ZoneInfo
 import yaml
 from cryptography.fernet import Fernet
 
-from tests.e2e.conftest import BACKEND_PY, MODEL, ROOT, Backend, _wait_until_up, free_port
+from tests.e2e.conftest import BACKEND_PY, MODEL, ROOT, Backend, _wait_until_up
 from tests.e2e.sms_harness import SmsTestSetup
 from tests.e2e.voice_harness import VoiceTestSetup
+from tests.ports import free_port
 from tests.web.stack import webchat_credentials
 
 IDLE_SECONDS = 10.0

@@ -22,8 +22,7 @@ from actions.identity.simulator import SIMULATES_CANCEL, BankIdSimulator
 from common.identity_vault import IdentityVault, VaultSettings
 from connectors.base.turn_metrics import measured
 from connectors.twilio.signed_requests import RequestRejectedError, read_signed_form
-
-from .fake_backend import demo_backend
+from tests.unit.fake_backend import demo_backend
 
 
 def sample(name: str, **labels: str) -> float:

@@ -1,7 +1,6 @@
 """The channel's HTTP surface on a real Sanic server, with Rasa and Twilio faked."""
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,8 +15,8 @@ from connectors.sms.channel import TwilioSmsInput
 from connectors.sms.config import SmsSettings
 from connectors.sms.service import EMPTY_MESSAGE
 from connectors.twilio.signed_requests import empty_twiml, messaging_twiml
-
-from .sms_fakes import (
+from tests.ports import free_port
+from tests.unit.sms_fakes import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FROM_NUMBER,
@@ -33,12 +32,6 @@ from .sms_fakes import (
 
 SERVICE_TOKEN = "service-token-for-tests"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def settings(tmp_path: Path, **changes: Any) -> SmsSettings:

@@ -19,8 +19,7 @@ from connectors.sms.outbound import BackgroundTasks, OutboundSender, SendError
 from connectors.sms.store import SmsStore
 from connectors.sms.text import fits
 from connectors.twilio.signed_requests import RequestRejectedError
-
-from .sms_fakes import SECRET, FakeTransport
+from tests.unit.sms_fakes import SECRET, FakeTransport
 
 PHONE = "+46701234567"
 LANGUAGES = frozenset({"sv", "en"})

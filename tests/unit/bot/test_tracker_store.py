@@ -27,7 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.language import conversation_language
 from bot.tracker_store import SNAPSHOTS, BoundedSQLTrackerStore
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WINDOW, EVERY = 12, 8
 SUPPORTED = frozenset({"sv", "en"})
 POSTGRES_DSN = os.environ.get("TEST_POSTGRES_DSN",

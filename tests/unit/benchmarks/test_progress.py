@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmarks.progress import Progress, duration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _stages_script() -> object:

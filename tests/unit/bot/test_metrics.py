@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,24 +30,18 @@ from connectors.ops import OpsInput
 from connectors.rest.channel import RedactingRestInput
 from connectors.sms.channel import TwilioSmsInput
 from connectors.voice.channel import TwilioVoiceInput
+from tests.ports import free_port
+from tests.unit.connectors.sms.test_channel import settings as sms_settings
+from tests.unit.connectors.voice.test_channel import call_params
+from tests.unit.connectors.voice.test_channel import settings as voice_settings
+from tests.unit.sms_fakes import FakeTransport, form_body, inbound_params, sign
 
-from .sms_fakes import FakeTransport, form_body, inbound_params, sign
-from .test_twilio_sms_channel import settings as sms_settings
-from .test_twilio_voice_channel import call_params
-from .test_twilio_voice_channel import settings as voice_settings
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FakeAgent:

@@ -11,8 +11,14 @@ from connectors.twilio.signed_requests import (
     signature_is_valid,
     signed_url,
 )
-
-from .sms_fakes import AUTH_TOKEN, PUBLIC_BASE_URL, WEBHOOK_PATH, form_body, inbound_params, sign
+from tests.unit.sms_fakes import (
+    AUTH_TOKEN,
+    PUBLIC_BASE_URL,
+    WEBHOOK_PATH,
+    form_body,
+    inbound_params,
+    sign,
+)
 
 URL = PUBLIC_BASE_URL + WEBHOOK_PATH
 FORM = "application/x-www-form-urlencoded"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,18 +20,20 @@ from connectors.voice.channel import TwilioVoiceInput
 from connectors.voice.config import VoiceConfigError, VoiceSettings, dialable
 from connectors.voice.store import CallState
 from connectors.voice.twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
-
-from .sms_fakes import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, SECRET, FakeRasa, form_body, sign
+from tests.ports import free_port
+from tests.unit.sms_fakes import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC_BASE_URL,
+    SECRET,
+    FakeRasa,
+    form_body,
+    sign,
+)
 
 PREFIX = "/webhooks/twilio_voice"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 CALLER = "+46701234567"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def settings(tmp_path: Path, **changes: Any) -> VoiceSettings:

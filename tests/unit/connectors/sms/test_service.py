@@ -21,8 +21,7 @@ from connectors.sms.service import (
 )
 from connectors.sms.store import SmsStore
 from connectors.sms.text import READ_MORE
-
-from .sms_fakes import SECRET, FakeRasa, FakeTransport, message_sid
+from tests.unit.sms_fakes import SECRET, FakeRasa, FakeTransport, message_sid
 
 T = TypeVar("T")
 PHONE = "+46701234567"

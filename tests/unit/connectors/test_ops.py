@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,15 +27,10 @@ from sanic import Sanic
 from actions.server import configuration_problems
 from actions.server import create_app as create_action_app
 from connectors.ops import OpsInput, ReadinessProbe
+from tests.ports import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 Test = Callable[[aiohttp.ClientSession, str], Awaitable[None]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def script(name: str) -> ModuleType:

@@ -4,8 +4,7 @@ from typing import Any
 import pytest
 
 from connectors.sms.config import SmsConfigError, SmsSettings
-
-from .sms_fakes import ACCOUNT_SID
+from tests.unit.sms_fakes import ACCOUNT_SID
 
 ENV = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": "token",
        "SMS_PUBLIC_BASE_URL": "https://assistant.example.se/", "TWILIO_SMS_FROM": "+46700000000",

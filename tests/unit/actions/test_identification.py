@@ -20,8 +20,7 @@ from actions.identity.services import IdentityServices
 from actions.identity.simulator import SIMULATES_CANCEL, SIMULATES_TIMEOUT, BankIdSimulator
 from actions.payments import ActionNextPayment
 from common.identity_vault import IdentityVault, VaultSettings
-
-from .fake_backend import demo_backend
+from tests.unit.fake_backend import demo_backend
 
 TOLVAN = "191212121212"
 

@@ -19,7 +19,7 @@ import actions.metrics  # noqa: F401  (registers the action server's metrics)
 import bot.metrics  # noqa: F401  (registers the Rasa process's metrics)
 import common.structured_logs  # noqa: F401  (registers the log scrubber's counter)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 PROMETHEUS = DEPLOY / "prometheus"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "assistant.json"

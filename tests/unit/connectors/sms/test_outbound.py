@@ -9,8 +9,7 @@ from connectors.sms.conversations import ConversationIds
 from connectors.sms.outbound import OutboundSender, SendError, TwilioRestTransport
 from connectors.sms.store import SmsStore
 from tests.fake_twilio import Failure, FakeTwilio
-
-from .sms_fakes import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, SECRET, FakeTransport
+from tests.unit.sms_fakes import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, SECRET, FakeTransport
 
 T = TypeVar("T")
 PHONE = "+46701234567"

@@ -15,8 +15,7 @@ from actions.case_status import ActionCaseStatus
 from actions.get_started import ActionGetStarted
 from actions.orders import ActionOrderAnnualReportBasis
 from actions.payments import ActionNextPayment
-
-from .fake_backend import FakeBackend, day, demo_backend
+from tests.unit.fake_backend import FakeBackend, day, demo_backend
 
 TEST_PATH_ON = {"ASSISTANT_TEST_IDENTITY": "on"}
 
