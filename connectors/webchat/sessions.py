@@ -1,8 +1,9 @@
 """Who is chatting, and which conversation a browser may continue.
 
 - A ``SessionAuthenticator`` turns the optional token a page hands the widget into an
-  ``Identity``. The default accepts anonymous visitors only; the test login
-  (``test_login.py``) and, later, the Mina sidor session token (issue 4) are others.
+  ``Identity``. The default accepts anonymous visitors only; the other verifies the Mina
+  sidor session token (``session_token.py``), which the demo's test login mints
+  (``demo_tokens.py``).
 - ``SessionIds`` issues the session id the browser keeps (localStorage) to continue its
   conversation after a reload or in another tab. The id is signed together with the identity
   it was issued to, so it cannot be guessed, forged, or used by anyone else: a logged-out
@@ -61,7 +62,7 @@ class SessionAuthenticator(Protocol):
 
 
 class AnonymousOnly:
-    """The default until the Mina sidor session token is verified (issue 4)."""
+    """The default: no session token and no test login configured, so no one logs in."""
 
     async def authenticate(self, token: str | None) -> Identity:
         if token:

@@ -331,7 +331,8 @@ def test_a_sender_that_cannot_be_answered(assistant: Assistant, sms: SmsClient) 
 def test_a_personal_number_never_reaches_the_tracker(assistant: Assistant,
                                                      sms: SmsClient) -> None:
     phone = new_phone()
-    # What is answered belongs to identification (issue 4); what Rasa stores is checked here.
+    # What is answered belongs to identification (tests/e2e/test_identification.py);
+    # what Rasa stores is checked here.
     sms.say(phone, "mitt personnummer är 19121212-1212")
     assert user_texts(assistant, conversation_id(sms, phone)) == [
         "mitt personnummer är PNR_REDACTED"]
