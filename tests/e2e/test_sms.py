@@ -105,6 +105,32 @@ NEXT_PAYMENT = {TOLVAN: "Din nästa utbetalning är 12 345 kr i sjukpenning den 
                 FYRA: "Din nästa utbetalning är 11 432 kr i sjukersättning den ",
                 ELVA: NO_PAYMENTS, ATTA: NO_PAYMENTS}
 
+# Each person's case status as an SMS, in order, from the demo data (dates left out: they
+# follow today): one paragraph per answer, separated by an empty line.
+CASE_STATUS = {
+    TOLVAN: ("Ditt ärende om bostadsbidrag: vi bad dig komplettera ",
+             " 2026 och vi fick din ansökan ", " 2026.\n\n",
+             "Ditt ärende om sjukpenning: vi fick ditt läkarintyg ",
+             " 2026 och vi fick din ansökan ", " 2026.\n\n",
+             "Du kan räkna med ett beslut senast "),
+    FYRA: ("Ditt ärende om sjukersättning: vi fattade beslut ",),
+    ELVA: ("Du har inga egna öppna ärenden. Som ställföreträdare kan du inte följa din huvudmans "
+           "ärenden, varken här eller på Mina sidor. Har du frågor om ett ärende kan du ringa "
+           "0771-524 524.",),
+    ATTA: ("Du har inga öppna ärenden hos oss just nu. På Mina sidor ser du alla dina ärenden.",),
+}
+
+
+def in_order(text: str, parts: tuple[str, ...]) -> bool:
+    """``text`` starts with the first part and holds the others after it, in order."""
+    position = 0
+    for part in parts:
+        found = text.find(part, position)
+        if found < 0 or (position == 0 and found != 0):
+            return False
+        position = found + len(part)
+    return True
+
 
 def phrase(source: str, language: str = "sv") -> str:
     return translate(language, source).replace("{support_phone}", SUPPORT.phone)
@@ -173,6 +199,7 @@ def test_scripted_sms_conversation(assistant: Assistant, sms: SmsClient,
         assert status == [PROTECTED]
     else:
         assert status[0] in sms_replies("sv", *expected_case_status(person))
+        assert in_order(status[0], CASE_STATUS[personnummer])
     say("Hej")
     payment = say("3")  # "Min nästa utbetalning"
     if protected:
