@@ -40,9 +40,10 @@ from actions.personal_action import (
     idle_seconds,
 )
 from actions.personal_answers import personal_actions
-from connectors.identity_vault import METADATA_KEY
+from common.identity_vault import METADATA_KEY
+from common.metadata import CALLER_HASH
 
-CALLER_HASH_KEY = "caller_hash"
+CALLER_HASH_KEY = CALLER_HASH
 
 
 class ActionReceivePersonalNumber(Action):

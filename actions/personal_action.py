@@ -40,13 +40,14 @@ from actions.identity.flow import (
 )
 from actions.identity.services import IdentityServices, default_services
 from actions.slots import BENEFIT_SLOT, LAST_PERSONAL_SLOT
-from bot.rendering import channel_kind
+from common.channels import channel_kind
+from common.metadata import SESSION_PERSON_REF, TEST_PERSON_REF
 
 logger = logging.getLogger(__name__)
 
 TEST_IDENTITY_SWITCH = "ASSISTANT_TEST_IDENTITY"
-TEST_IDENTITY_KEY = "test_person_ref"
-SESSION_PERSON_KEY = "session_person_ref"
+TEST_IDENTITY_KEY = TEST_PERSON_REF
+SESSION_PERSON_KEY = SESSION_PERSON_REF
 
 UTTER_IDENTIFY = "utter_identification_needed"
 UTTER_UNAVAILABLE = "utter_backend_unavailable"

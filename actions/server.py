@@ -9,7 +9,7 @@ rasa_sdk's own app (``rasa_sdk.endpoint.create_app``: ``POST /webhook``, ``GET /
   action server unready: the actions answer with an apology and the support line then, and
   the other actions (identification, logging out) still work;
 - ``GET /metrics``: Prometheus metrics (``actions.metrics``);
-- JSON log lines with personal data scrubbed (``connectors.structured_logs``;
+- JSON log lines with personal data scrubbed (``common.structured_logs``;
   ``LOG_FORMAT=text`` for the usual format), and no access log;
 - errors answered with a plain 500: rasa_sdk's handler would echo the request body (the
   tracker, with what people wrote) back to Rasa, which logs it.
@@ -26,7 +26,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.warning_filters import quiet_third_party_deprecations
+from common.warning_filters import quiet_third_party_deprecations
 
 # Before the dependencies are imported: they warn while loading.
 quiet_third_party_deprecations()
@@ -41,7 +41,7 @@ from sanic.request import Request  # noqa: E402
 from sanic.response import HTTPResponse  # noqa: E402
 
 from actions.personal_action import default_backend  # noqa: E402
-from connectors import structured_logs  # noqa: E402
+from common import structured_logs  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

@@ -23,10 +23,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.text_model import TextModel, TextModelSettings
 from bot.text_model_component import TextModelComponent
+from common.metadata import LANGUAGE
 
 logger = logging.getLogger(__name__)
 
-LANGUAGE_KEY = "language"
+LANGUAGE_KEY = LANGUAGE
 _NOISE = re.compile(r"https?://\S+|www\.\S+|PNR_REDACTED|\d+", re.IGNORECASE)
 _LATIN_LETTER = re.compile(r"[a-zA-ZÀ-ÖØ-öø-ÿ]")
 

@@ -35,7 +35,7 @@ class Money:
 @dataclass(frozen=True)
 class SmsKeywords:
     """Whole-message SMS keywords that opt out, opt back in or ask for help; the reply is in
-    the keyword's language (connectors/sms_keywords.py)."""
+    the keyword's language (connectors/sms/keywords.py)."""
 
     stop: tuple[str, ...]
     start: tuple[str, ...]

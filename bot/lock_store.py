@@ -1,5 +1,5 @@
 """A Rasa lock store for several replicas: one turn at a time per conversation, in arrival order,
-on the shared state's Redis ticket lock (``connectors.shared_state.RedisLocks``).
+on the shared state's Redis ticket lock (``common.shared_state.RedisLocks``).
 
 ``endpoints.yml``::
 
@@ -28,7 +28,7 @@ from typing import Any
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, LockStore
 
-from connectors.shared_state import (
+from common.shared_state import (
     KeyLocks,
     LockUnavailableError,
     RedisHandle,

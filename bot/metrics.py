@@ -1,7 +1,7 @@
 """Prometheus metrics of the Rasa process: what turns cost and how conversations went.
 
 Served on ``GET /metrics`` by ``connectors.ops``. The channels time each turn
-(``connectors.turn_metrics``); fallback turns and hand-offs are counted from the responses the
+(``connectors.base.turn_metrics``); fallback turns and hand-offs are counted from the responses the
 in-process NLG renders (``ConversationMetrics``), the one place every answer of every channel
 passes through without extra I/O; the phone channel counts its call transfers itself.
 
@@ -28,7 +28,7 @@ HANDOFF_RESPONSES = {
     "utter_identification_support_line": "support_line_identification",
 }
 # The phone channel's own: a call put through to the support line, asked for while it is
-# closed, and a person offered after repeated misunderstanding (connectors.voice_call).
+# closed, and a person offered after repeated misunderstanding (connectors.voice.call).
 VOICE_CHANNEL = "twilio_voice"
 VOICE_TRANSFER = "voice_transfer"
 VOICE_TRANSFER_CLOSED = "voice_transfer_closed"

@@ -24,8 +24,9 @@ from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Catalogs, format_locale
 from bot.language import conversation_language
 from bot.locales import LANGUAGES, language_of
 from bot.metrics import ConversationMetrics
-from bot.rendering import ChannelKind, channel_kind, render_for_channel
+from bot.rendering import render_for_channel
 from bot.support import SupportLine, load_support_line
+from common.channels import ChannelKind, channel_kind
 
 logger = logging.getLogger(__name__)
 _DOUBLE_SPACE = re.compile(r"[ ]{2,}")

@@ -15,26 +15,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from enum import Enum
 from typing import Any
 
 from bot.i18n import N_
-
-
-class ChannelKind(str, Enum):
-    WEB = "web"
-    SMS = "sms"
-    VOICE = "voice"
-
-
-# Output channel names (rasa's and ours) that are not web chats.
-_CHANNEL_KINDS = {
-    "twilio": ChannelKind.SMS,
-    "sms": ChannelKind.SMS,
-    "twilio_sms": ChannelKind.SMS,
-    "twilio_voice": ChannelKind.VOICE,
-    "voice": ChannelKind.VOICE,
-}
+from common.channels import ChannelKind
 
 SMS_CHOICE = N_("Svara {number} för {title}.")
 VOICE_CHOICE = N_("Tryck {number} för {title}.")
@@ -61,10 +45,6 @@ _GSM7_REPLACEMENTS = {
     "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ",
     "\u2022": "-", "\u00b7": "-",
 }
-
-
-def channel_kind(output_channel: str | None) -> ChannelKind:
-    return _CHANNEL_KINDS.get((output_channel or "").lower(), ChannelKind.WEB)
 
 
 def to_gsm7(text: str) -> str:

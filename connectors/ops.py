@@ -7,10 +7,10 @@ deploy/docker/nginx.conf does):
 - ``GET /health``: 200 ``{"status": "ok"}`` while the process serves requests (liveness);
 - ``GET /ready``: 200 when the model is loaded and the tracker store and the lock store each
   answered a read within ``ready_timeout`` seconds; otherwise 503 with the reason;
-- ``GET /metrics``: Prometheus metrics (``bot.metrics``, ``connectors.structured_logs``, and
+- ``GET /metrics``: Prometheus metrics (``bot.metrics``, ``common.structured_logs``, and
   the client's process metrics).
 
-It also switches the process to JSON log lines at start-up (``connectors.structured_logs``;
+It also switches the process to JSON log lines at start-up (``common.structured_logs``;
 ``LOG_FORMAT=text`` keeps Rasa's own format): a start-up hook runs after Rasa and Sanic have
 set up their logging, which ``rasa run --logging-config-file`` cannot override. Once the
 agent is loaded, a second hook makes tracker store failures fail the turn (and ``/ready``)
@@ -40,7 +40,7 @@ from sanic.response import HTTPResponse
 
 import bot.metrics  # noqa: F401  (registers the metrics served here, used or not yet)
 from bot.store_failures import use_primary_tracker_store
-from connectors import structured_logs
+from common import structured_logs
 
 logger = logging.getLogger(__name__)
 

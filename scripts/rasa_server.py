@@ -15,7 +15,7 @@ for the pages that may embed the web chat.
   checks the origin itself as well (connectors/webchat/origins.py).
 - ``--debug``, ``-vv``, ``--auth-token`` (a token in the query string) and ``--cors`` are
   refused; other ``rasa run`` options pass through.
-- Log lines are JSON from the first one (``connectors.structured_logs``; ``LOG_FORMAT=text``
+- Log lines are JSON from the first one (``common.structured_logs``; ``LOG_FORMAT=text``
   for Rasa's own format): Rasa's coloredlogs set-up, which would replace any handler given
   with ``--logging-config-file``, is replaced by ours; ``connectors.ops`` re-asserts it once
   Sanic has set up its loggers.
@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from connectors import structured_logs  # noqa: E402  (needs ROOT on the path)
-from connectors.warning_filters import quiet_third_party_deprecations  # noqa: E402
+from common import structured_logs  # noqa: E402  (needs ROOT on the path)
+from common.warning_filters import quiet_third_party_deprecations  # noqa: E402
 
 WEBCHAT_KEY = "connectors.webchat.WebChatInput"
 MIN_SECRET_CHARS = 32

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from connectors.shared_state import RedisHandle
+from common.shared_state import RedisHandle
 
 
 class StartLimits(Protocol):

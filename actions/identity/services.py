@@ -2,7 +2,7 @@
 
 ``IDENTITY_PROVIDER`` = ``simulator`` (default) or ``bankid`` (the RP API v6 adapter, with
 ``BANKID_*`` settings); the vault and the start limiter are SQLite files under var/, or, with
-``ASSISTANT_REDIS_URL`` (connectors/shared_state.py), live in Redis together with the
+``ASSISTANT_REDIS_URL`` (common/shared_state.py), live in Redis together with the
 simulator's orders, so that any action server can go on with an identification another began.
 """
 
@@ -18,8 +18,8 @@ from actions.identity.bankid_rp import BankIdRpClient, BankIdSettings
 from actions.identity.provider import IdentityProvider
 from actions.identity.rate_limit import RedisStartLimiter, StartLimiter, StartLimits
 from actions.identity.simulator import BankIdSimulator, RedisOrders
-from connectors.identity_vault import Vault, VaultSettings, open_vault
-from connectors.shared_state import handle_from_env
+from common.identity_vault import Vault, VaultSettings, open_vault
+from common.shared_state import handle_from_env
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import Protocol
 from cryptography.fernet import Fernet, InvalidToken
 
 from actions.identity.provider import AuthStatus, Collected, IdentityProviderError
-from connectors.shared_state import RedisHandle
+from common.shared_state import RedisHandle
 
 DEMO_PERSONS = frozenset({"191212121212", "191010101010", "191111111116", "194004040400",
                           "200808080808"})

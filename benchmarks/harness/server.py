@@ -193,8 +193,8 @@ class ModelLoad(TypedDict):
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Channel blocks in bot/credentials.yml the benchmark needs, and its overlays on them.
-SMS_KEY = "connectors.twilio_sms.TwilioSmsInput"
-VOICE_KEY = "connectors.twilio_voice.TwilioVoiceInput"
+SMS_KEY = "connectors.sms.TwilioSmsInput"
+VOICE_KEY = "connectors.voice.TwilioVoiceInput"
 WEBCHAT_KEY = "connectors.webchat.WebChatInput"
 REST_KEY = "connectors.rest.RedactingRestInput"
 

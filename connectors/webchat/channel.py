@@ -5,7 +5,7 @@ serves the widget, its settings and the demo page under /webhooks/webchat/. The 
 made here from the configuration and injected: the authenticator (anonymous only, or the
 test login), the signed session ids, the rate limiter and the history from the tracker store.
 
-With ``ASSISTANT_REDIS_URL`` set (connectors/shared_state.py) several replicas serve one
+With ``ASSISTANT_REDIS_URL`` set (common/shared_state.py) several replicas serve one
 chat: socket.io emits go through Redis (python-socketio's ``AsyncRedisManager``), so a reply
 to a session's room reaches its tabs on every replica, and the session locks and rate limits
 are kept in Redis. Each socket stays on the replica it connected to; the widget uses
@@ -25,17 +25,17 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.i18n import Catalogs
-from connectors.shared_state import RedisHandle, RedisLocks, SharedState
+from common.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.demo_tokens import DemoTokenMinter, add_demo_token_route
 from connectors.webchat.history import HistorySource, TrackerHistory
 from connectors.webchat.origins import OriginPolicy
+from connectors.webchat.person_lookup import HttpPersonLookup
 from connectors.webchat.ratelimit import Limiter, RateLimiter, RedisRateLimiter
 from connectors.webchat.session_token import SessionTokenAuthenticator, SessionTokenSettings
 from connectors.webchat.sessions import AnonymousOnly, SessionAuthenticator, SessionIds
 from connectors.webchat.socket_events import CHANNEL_NAME, ChatEvents, OnNewMessage
 from connectors.webchat.static import add_routes
-from connectors.webchat.test_login import HttpPersonLookup
 
 logger = logging.getLogger(__name__)
 

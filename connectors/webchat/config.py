@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.shared_state import URL_ENV as SHARED_STATE_ENV
+from common.shared_state import URL_ENV as SHARED_STATE_ENV
 
 logger = logging.getLogger(__name__)
 

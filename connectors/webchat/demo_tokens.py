@@ -15,7 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.personal_number import parse
+from common.personal_number import parse
 from connectors.webchat.session_token import SessionTokenSettings
 
 DEMO_ISSUER = "mina-sidor-demo"

@@ -2,7 +2,7 @@
 one at a time and in order across all of its tabs; a lock is dropped when nobody holds it.
 
 This is the embedded default; with several replicas the channel uses
-``connectors.shared_state.RedisLocks`` instead (same ``hold``), since a session's tabs may
+``common.shared_state.RedisLocks`` instead (same ``hold``), since a session's tabs may
 be connected to different replicas."""
 
 from __future__ import annotations

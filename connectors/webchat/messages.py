@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.metadata import LANGUAGE
 from connectors.webchat.sessions import MAX_AUTH_TOKEN_CHARS
 
-LANGUAGE_KEY = "language"
+LANGUAGE_KEY = LANGUAGE
 MAX_METADATA_CHARS = 2048
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

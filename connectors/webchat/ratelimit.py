@@ -4,7 +4,7 @@ A burst of up to ``messages`` is allowed, then one message per ``per_seconds / m
 Buckets that have refilled completely are dropped, so idle sessions cost no memory.
 ``RateLimiter`` counts in this process (the embedded default); ``RedisRateLimiter`` counts
 the same bucket in Redis for every replica (``ASSISTANT_REDIS_URL``, see
-connectors/shared_state.py).
+common/shared_state.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from connectors.shared_state import RedisHandle
+from common.shared_state import RedisHandle
 from connectors.webchat.config import RateLimit
 
 logger = logging.getLogger(__name__)

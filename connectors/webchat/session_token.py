@@ -17,11 +17,12 @@ from typing import Any
 
 import jwt
 
-from connectors.personal_number import parse
+from common.metadata import SESSION_PERSON_REF
+from common.personal_number import parse
+from connectors.webchat.person_lookup import PersonLookup, UnknownPersonError
 from connectors.webchat.sessions import AuthenticationError, Identity
-from connectors.webchat.test_login import PersonLookup, UnknownPersonError
 
-SESSION_PERSON_KEY = "session_person_ref"
+SESSION_PERSON_KEY = SESSION_PERSON_REF
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
 
 

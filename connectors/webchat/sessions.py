@@ -1,9 +1,9 @@
 """Who is chatting, and which conversation a browser may continue.
 
 - A ``SessionAuthenticator`` turns the optional token a page hands the widget into an
-  ``Identity``. The default accepts anonymous visitors only; the other verifies the Mina
-  sidor session token (``session_token.py``), which the demo's test login mints
-  (``demo_tokens.py``).
+  ``Identity``. The default accepts anonymous visitors only; the demo pages'
+  test login (``demo_tokens.py``) and the Mina sidor session token (``session_token.py``)
+  are others.
 - ``SessionIds`` issues the session id the browser keeps (localStorage) to continue its
   conversation after a reload or in another tab. The id is signed together with the identity
   it was issued to, so it cannot be guessed, forged, or used by anyone else: a logged-out

@@ -23,9 +23,9 @@ from rasa.core.channels.channel import UserMessage
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
-from connectors.personal_number import redact
-from connectors.shared_state import KeyLocks, LockUnavailableError
-from connectors.turn_metrics import measured
+from common.personal_number import redact
+from common.shared_state import KeyLocks, LockUnavailableError
+from connectors.base.turn_metrics import measured
 from connectors.webchat.config import WebChatConfig
 from connectors.webchat.history import HistorySource
 from connectors.webchat.locks import SessionLocks

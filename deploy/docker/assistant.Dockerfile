@@ -17,6 +17,7 @@ RUN /venv/bin/pip install -r requirements.lock
 COPY config.yml pyproject.toml ./
 COPY bot/ bot/
 COPY actions/ actions/
+COPY common/ common/
 COPY connectors/ connectors/
 COPY locales/ locales/
 COPY web/src/ web/src/

@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.fake_twilio import FakeTwilio, FakeTwilioThread
 
-CHANNEL_KEY = "connectors.twilio_sms.TwilioSmsInput"
+CHANNEL_KEY = "connectors.sms.TwilioSmsInput"
 PUBLIC_BASE_URL = "https://assistant.example.se"
 WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 NOTICES_PATH = "/webhooks/twilio_sms/notices"

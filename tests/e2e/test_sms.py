@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 
-from bot.rendering import ChannelKind, render_for_channel
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_keywords import REPLIES, KeywordKind
-from connectors.sms_notices import EVENT_TEXTS, OPT_OUT_HINT, PROTECTED_TEXT
-from connectors.sms_service import EMPTY_MESSAGE, MEDIA_ONLY, TOO_LONG
-from connectors.sms_text import compose_reply
+from bot.rendering import render_for_channel
+from common.channels import ChannelKind
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.keywords import REPLIES, KeywordKind
+from connectors.sms.notices import EVENT_TEXTS, OPT_OUT_HINT, PROTECTED_TEXT
+from connectors.sms.service import EMPTY_MESSAGE, MEDIA_ONLY, TOO_LONG
+from connectors.sms.text import compose_reply
 
 from .conftest import Assistant
 from .sms_harness import NOTICES_PATH, SmsClient, SmsTestSetup, new_message_sid, new_phone
@@ -363,7 +364,7 @@ def test_a_personal_number_never_reaches_the_tracker(assistant: Assistant,
     sms.say(phone, "mitt personnummer är 19121212-1212")
     assert user_texts(assistant, conversation_id(sms, phone)) == [
         "mitt personnummer är PNR_REDACTED"]
-    # Handed to identification as an opaque one-time token (connectors.identity_vault).
+    # Handed to identification as an opaque one-time token (common.identity_vault).
     [event] = [e for e in tracker_events(assistant, conversation_id(sms, phone))
                if e.get("event") == "user"]
     assert event["metadata"]["pnr_token"] and "1212" not in json.dumps(event["metadata"])

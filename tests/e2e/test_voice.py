@@ -14,9 +14,9 @@ import pytest
 from bot.formatting import fill_placeholders
 from bot.i18n import format_locale
 from bot.locales import language_of
-from bot.rendering import ChannelKind, render_for_channel
-from connectors.twilio_voice import CallerIds
-from connectors.voice_call import (
+from bot.rendering import render_for_channel
+from common.channels import ChannelKind
+from connectors.voice.call import (
     CLOSED,
     GOODBYE,
     MENU,
@@ -26,7 +26,8 @@ from connectors.voice_call import (
     SMS_SENT,
     TRANSFERRING,
 )
-from connectors.voice_config import dialable
+from connectors.voice.channel import CallerIds
+from connectors.voice.config import dialable
 
 from .conftest import Assistant
 from .texts import ENGLISH, RESPONSES, SUPPORT, tidy

@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from .sms_harness import FROM_NUMBER, PUBLIC_BASE_URL, SmsTestSetup
 
-CHANNEL_KEY = "connectors.twilio_voice.TwilioVoiceInput"
+CHANNEL_KEY = "connectors.voice.TwilioVoiceInput"
 PREFIX = "/webhooks/twilio_voice"
 VOICE_NUMBER = "+46101234567"
 

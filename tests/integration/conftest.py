@@ -12,7 +12,7 @@ import pytest
 import redis
 from redis.exceptions import RedisError
 
-from connectors.shared_state import SharedState
+from common.shared_state import SharedState
 
 REDIS_URL = os.environ.get("ASSISTANT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

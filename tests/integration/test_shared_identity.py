@@ -23,8 +23,8 @@ from actions.identity.rate_limit import RedisStartLimiter
 from actions.identity.services import IdentityServices
 from actions.identity.simulator import SIMULATES_TIMEOUT, BankIdSimulator, RedisOrders
 from actions.payments import ActionNextPayment
-from connectors.identity_vault import RedisIdentityVault, VaultSettings
-from connectors.shared_state import PREFIX_ENV, URL_ENV, RedisHandle, SharedState
+from common.identity_vault import RedisIdentityVault, VaultSettings
+from common.shared_state import PREFIX_ENV, URL_ENV, RedisHandle, SharedState
 from tests.unit.fake_backend import demo_backend
 
 T = TypeVar("T")

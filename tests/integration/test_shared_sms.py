@@ -17,17 +17,17 @@ from typing import Any, TypeVar
 import aiohttp
 from rasa.core.channels.channel import UserMessage
 
-from connectors.shared_state import RedisHandle, SharedState
-from connectors.sms_config import SmsSettings
-from connectors.sms_keywords import REPLIES, KeywordKind
-from connectors.sms_store import (
+from common.shared_state import RedisHandle, SharedState
+from connectors.sms.channel import TwilioSmsInput
+from connectors.sms.config import SmsSettings
+from connectors.sms.keywords import REPLIES, KeywordKind
+from connectors.sms.store import (
     DEDUPE_RETENTION_SECONDS,
     NOTICE_STALE_SECONDS,
     Choice,
     RedisSmsStore,
 )
-from connectors.twilio_request import empty_twiml, messaging_twiml
-from connectors.twilio_sms import TwilioSmsInput
+from connectors.twilio.signed_requests import empty_twiml, messaging_twiml
 from tests.unit.sms_fakes import (
     ACCOUNT_SID,
     AUTH_TOKEN,

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 import redis
 
-from connectors.shared_state import (
+from common.shared_state import (
     DEFAULT_PREFIX,
     LockUnavailableError,
     RedisHandle,

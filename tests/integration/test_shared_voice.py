@@ -16,11 +16,11 @@ from typing import Any
 import aiohttp
 from rasa.core.channels.channel import UserMessage
 
-from connectors.shared_state import SharedState
-from connectors.twilio_voice import TwilioVoiceInput
-from connectors.voice_call import ONE_MOMENT
-from connectors.voice_config import VoiceSettings
-from connectors.voice_twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
+from common.shared_state import SharedState
+from connectors.voice.call import ONE_MOMENT
+from connectors.voice.channel import TwilioVoiceInput
+from connectors.voice.config import VoiceSettings
+from connectors.voice.twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 from tests.unit.sms_fakes import (
     ACCOUNT_SID,
     AUTH_TOKEN,

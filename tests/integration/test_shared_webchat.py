@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from connectors.shared_state import URL_ENV, SharedState
+from common.shared_state import URL_ENV, SharedState
 from connectors.webchat.config import WebChatConfigError, parse_config
 from tests.web.harness import FakeBot, client, config, serving
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from rasa.core.channels.channel import UserMessage
 from twilio.request_validator import RequestValidator
 
-from connectors.sms_outbound import SendError
+from connectors.sms.outbound import SendError
 
 AUTH_TOKEN = "unit-test-auth-token-0123456789ab"
 ACCOUNT_SID = "AC" + "0" * 32

@@ -15,7 +15,7 @@ import yaml
 
 from bot.answer_sources import CATALOG, DOMAIN, PAGE, ROOT, SOURCES, check, sentences
 from bot.rendering import for_sms
-from connectors.sms_text import fits
+from connectors.sms.text import fits
 
 SHARED_PAGE = ROOT.parent / "shared" / "sources" / "om-mina-sidor.txt"
 REPORT = ROOT / "reports" / "answer-facts.txt"

@@ -44,7 +44,7 @@ def make_stack(tmp_path: Path) -> ScaleOutStack:
     return ScaleOutStack(StackSettings(
         database_url="postgresql://postgres@127.0.0.1:5432/mina_unit", workdir=tmp_path,
         secrets=Secrets("token", "key", "secret"),
-        credentials={"connectors.twilio_sms.TwilioSmsInput": {"account_sid": "AC1"}}))
+        credentials={"connectors.sms.TwilioSmsInput": {"account_sid": "AC1"}}))
 
 
 def test_replicas_share_the_database_the_lock_store_and_the_action_servers(
@@ -69,7 +69,7 @@ def test_channel_files_move_to_the_stack_and_env_references_stay_quoted(
     stack = make_stack(tmp_path)
     try:
         credentials = stack.credentials()
-        sms = credentials["connectors.twilio_sms.TwilioSmsInput"]
+        sms = credentials["connectors.sms.TwilioSmsInput"]
         assert sms["account_sid"] == "AC1"  # laid over bot/credentials.yml
         assert sms["store_path"] == str(tmp_path / "sms.db")
         stack._write_configuration()

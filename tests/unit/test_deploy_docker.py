@@ -68,7 +68,8 @@ def test_every_variable_is_documented_and_every_documented_one_used() -> None:
 
 
 def _project_text() -> str:
-    sources = [*ROOT.glob("actions/**/*.py"), *ROOT.glob("connectors/**/*.py"),
+    sources = [*ROOT.glob("actions/**/*.py"), *ROOT.glob("common/**/*.py"),
+               *ROOT.glob("connectors/**/*.py"),
                *ROOT.glob("bot/**/*.py"), *ROOT.glob("scripts/*.py"),
                *ROOT.glob("casebackend/src/**/*.py")]
     return "\n".join(path.read_text() for path in sources)

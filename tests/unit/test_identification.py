@@ -19,7 +19,7 @@ from actions.identity.rate_limit import StartLimiter
 from actions.identity.services import IdentityServices
 from actions.identity.simulator import SIMULATES_CANCEL, SIMULATES_TIMEOUT, BankIdSimulator
 from actions.payments import ActionNextPayment
-from connectors.identity_vault import IdentityVault, VaultSettings
+from common.identity_vault import IdentityVault, VaultSettings
 
 from .fake_backend import demo_backend
 

@@ -24,7 +24,7 @@ from connectors.local_twilio.client import CallClient, TwilioEndpoint, answer
 from connectors.local_twilio.outbox import Outbox
 from connectors.local_twilio.terminal import Speaker, wrapped
 from connectors.local_twilio.twiml import Said, VoiceStep, parse_messages, parse_voice
-from connectors.sms_outbound import SendError, TwilioRestTransport
+from connectors.sms.outbound import SendError, TwilioRestTransport
 
 CALLBACK_PATH = "/webhooks/twilio_sms/status"
 

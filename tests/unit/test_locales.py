@@ -11,8 +11,8 @@ from bot.formatting import fill_placeholders, format_money
 from bot.i18n import format_locale
 from bot.locales import LANGUAGES, language_of, menu_offers, switch_target
 from bot.rendering import GSM7_BASIC, for_sms
-from connectors.voice_config import VoiceSettings
-from connectors.voice_twiml import speech_language
+from connectors.voice.config import VoiceSettings
+from connectors.voice.twiml import speech_language
 
 
 def money(value: object, code: str, kind: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from rasa.core.lock_store import LockError
 
 from bot.lock_store import SharedTicketLockStore
-from connectors.shared_state import LockUnavailableError, SharedState
+from common.shared_state import LockUnavailableError, SharedState
 
 
 class RecordingLocks:

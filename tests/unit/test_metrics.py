@@ -28,9 +28,9 @@ from actions.backend_types import BackendUnavailableError, Caller
 from bot.metrics import HANDOFF_RESPONSES
 from bot.nlg import LocalizedNLG
 from connectors.ops import OpsInput
-from connectors.rest import RedactingRestInput
-from connectors.twilio_sms import TwilioSmsInput
-from connectors.twilio_voice import TwilioVoiceInput
+from connectors.rest.channel import RedactingRestInput
+from connectors.sms.channel import TwilioSmsInput
+from connectors.voice.channel import TwilioVoiceInput
 
 from .sms_fakes import FakeTransport, form_body, inbound_params, sign
 from .test_twilio_sms_channel import settings as sms_settings

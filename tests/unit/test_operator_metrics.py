@@ -19,9 +19,9 @@ from actions.identity.provider import IdentityProviderError
 from actions.identity.rate_limit import StartLimiter
 from actions.identity.services import IdentityServices
 from actions.identity.simulator import SIMULATES_CANCEL, BankIdSimulator
-from connectors.identity_vault import IdentityVault, VaultSettings
-from connectors.turn_metrics import measured
-from connectors.twilio_request import RequestRejectedError, read_signed_form
+from common.identity_vault import IdentityVault, VaultSettings
+from connectors.base.turn_metrics import measured
+from connectors.twilio.signed_requests import RequestRejectedError, read_signed_form
 
 from .fake_backend import demo_backend
 

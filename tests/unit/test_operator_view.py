@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 
 import actions.metrics  # noqa: F401  (registers the action server's metrics)
 import bot.metrics  # noqa: F401  (registers the Rasa process's metrics)
-import connectors.structured_logs  # noqa: F401  (registers the log scrubber's counter)
+import common.structured_logs  # noqa: F401  (registers the log scrubber's counter)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

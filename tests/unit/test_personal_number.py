@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from connectors.personal_number import REDACTED, luhn_valid, parse, redact
+from common.personal_number import REDACTED, luhn_valid, parse, redact
 
 TODAY = dt.date(2026, 11, 28)
 DEMO = ["19121212-1212", "19101010-1010", "19111111-1116", "19400404-0400", "20080808-0808"]

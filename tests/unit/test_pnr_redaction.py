@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.personal_number import redact
+from common.personal_number import redact
 
 
 def redact_personal_numbers(text: str) -> str:

@@ -1,13 +1,12 @@
 import pytest
 
 from bot.rendering import (
-    ChannelKind,
-    channel_kind,
     for_sms,
     for_voice,
     render_for_channel,
     to_gsm7,
 )
+from common.channels import ChannelKind, channel_kind
 
 LINKED = "Läs mer på [Mina sidor](https://www.forsakringskassan.se/mina-sidor)."
 

@@ -13,7 +13,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from connectors.rest import RedactingRestInput
+from connectors.rest.channel import RedactingRestInput
 
 SENDER = "sender must be a non-empty string of at most 200 characters"
 MESSAGE_ID = "message_id must be a non-empty string of at most 100 characters"

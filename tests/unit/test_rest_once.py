@@ -9,7 +9,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 
-from connectors.rest_once import handle_once, replies_to
+from connectors.rest.once import handle_once, replies_to
 
 BUTTONS = [{"title": "Ja", "payload": "/affirm"}]
 

@@ -14,13 +14,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from connectors.webchat.person_lookup import UnknownPersonError
 from connectors.webchat.session_token import (
     SESSION_PERSON_KEY,
     SessionTokenAuthenticator,
     SessionTokenSettings,
 )
 from connectors.webchat.sessions import AuthenticationError
-from connectors.webchat.test_login import UnknownPersonError
 
 ISSUER, AUDIENCE = "https://minasidor.example", "mina-sidor-assistant"
 

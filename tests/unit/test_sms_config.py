@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from connectors.sms_config import SmsConfigError, SmsSettings
+from connectors.sms.config import SmsConfigError, SmsSettings
 
 from .sms_fakes import ACCOUNT_SID
 

@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.sms_keywords import KeywordKind, choice_number, keyword_of
+from connectors.sms.keywords import KeywordKind, choice_number, keyword_of
 
 
 @pytest.mark.parametrize(("text", "kind", "language"), [

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_notices import (
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.notices import (
     EVENT_TEXTS,
     OPT_OUT_HINT,
     PROTECTED_TEXT,
@@ -15,10 +15,10 @@ from connectors.sms_notices import (
     notice_text,
     parse_notice,
 )
-from connectors.sms_outbound import BackgroundTasks, OutboundSender, SendError
-from connectors.sms_store import SmsStore
-from connectors.sms_text import fits
-from connectors.twilio_request import RequestRejectedError
+from connectors.sms.outbound import BackgroundTasks, OutboundSender, SendError
+from connectors.sms.store import SmsStore
+from connectors.sms.text import fits
+from connectors.twilio.signed_requests import RequestRejectedError
 
 from .sms_fakes import SECRET, FakeTransport
 

@@ -5,9 +5,9 @@ from typing import TypeVar
 
 import pytest
 
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_outbound import OutboundSender, SendError, TwilioRestTransport
-from connectors.sms_store import SmsStore
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.outbound import OutboundSender, SendError, TwilioRestTransport
+from connectors.sms.store import SmsStore
 from tests.fake_twilio import Failure, FakeTwilio
 
 from .sms_fakes import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, SECRET, FakeTransport

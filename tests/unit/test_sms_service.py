@@ -6,11 +6,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_inbound import InboundSms
-from connectors.sms_keywords import REPLIES, KeywordKind
-from connectors.sms_outbound import BackgroundTasks, OutboundSender
-from connectors.sms_service import (
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.inbound import InboundSms
+from connectors.sms.keywords import REPLIES, KeywordKind
+from connectors.sms.outbound import BackgroundTasks, OutboundSender
+from connectors.sms.service import (
     CHANNEL_NAME,
     EMPTY_MESSAGE,
     FAILED,
@@ -19,8 +19,8 @@ from connectors.sms_service import (
     SmsConversationService,
     SmsLimits,
 )
-from connectors.sms_store import SmsStore
-from connectors.sms_text import READ_MORE
+from connectors.sms.store import SmsStore
+from connectors.sms.text import READ_MORE
 
 from .gsm7_alphabet import GSM7
 from .sms_fakes import SECRET, FakeRasa, FakeTransport, message_sid

@@ -4,8 +4,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from connectors.sms_conversations import ConversationIds, ConversationLocks
-from connectors.sms_store import (
+from connectors.sms.conversations import ConversationIds, ConversationLocks
+from connectors.sms.store import (
     DEDUPE_RETENTION_SECONDS,
     NOTICE_STALE_SECONDS,
     Choice,

@@ -1,8 +1,9 @@
 import pytest
 
-from bot.rendering import ChannelKind, render_for_channel
-from connectors.sms_store import Choice
-from connectors.sms_text import (
+from bot.rendering import render_for_channel
+from common.channels import ChannelKind
+from connectors.sms.store import Choice
+from connectors.sms.text import (
     compose_reply,
     count_segments,
     fits,

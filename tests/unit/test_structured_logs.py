@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import REGISTRY
 
-from connectors import structured_logs
-from connectors.structured_logs import PHONE_REDACTED, install, scrub
+from common import structured_logs
+from common.structured_logs import PHONE_REDACTED, install, scrub
 
 # A demo person of DESIGN.md section 7 and a mobile number, in the shapes people write them.
 PERSONNUMMER = ("19121212-1212", "191212121212", "121212-1212")
@@ -46,7 +46,7 @@ def test_a_message_with_a_personnummer_and_a_phone_number_keeps_neither(
     before = REGISTRY.get_sample_value("assistant_log_redactions_total",
                                        {"service": "test"}) or 0.0
     for number, phone in zip(PERSONNUMMER, PHONES, strict=True):
-        logging.getLogger("connectors.sms_service").warning(
+        logging.getLogger("connectors.sms.service").warning(
             "sms from %s: 'mitt personnummer är %s'", phone, number)
     records = lines(captured)
     assert len(records) == 3
@@ -57,7 +57,7 @@ def test_a_message_with_a_personnummer_and_a_phone_number_keeps_neither(
     assert first["message"] == (f"sms from {PHONE_REDACTED}: 'mitt personnummer är "
                                 f"PNR_REDACTED'")
     assert first["level"] == "warning" and first["service"] == "test"
-    assert first["logger"] == "connectors.sms_service" and first["redacted"] is True
+    assert first["logger"] == "connectors.sms.service" and first["redacted"] is True
     assert str(first["ts"]).endswith("+00:00")
     assert REGISTRY.get_sample_value("assistant_log_redactions_total",
                                      {"service": "test"}) == before + 3

@@ -14,8 +14,8 @@ import yaml
 
 from bot.i18n import Catalogs
 from bot.nlg import ResponseRenderer
-from bot.rendering import ChannelKind
 from bot.support import OpeningHours, SupportLine
+from common.channels import ChannelKind
 
 DOMAIN = Path("bot/domain")
 PHONE = "0771-524 524"

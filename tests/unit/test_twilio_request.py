@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.twilio_request import (
+from connectors.twilio.signed_requests import (
     FieldRules,
     RequestRejectedError,
     empty_twiml,

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from sanic import Sanic
 
-from connectors.sms_config import SmsSettings
-from connectors.sms_service import EMPTY_MESSAGE
-from connectors.twilio_request import empty_twiml, messaging_twiml
-from connectors.twilio_sms import TwilioSmsInput
+from connectors.sms.channel import TwilioSmsInput
+from connectors.sms.config import SmsSettings
+from connectors.sms.service import EMPTY_MESSAGE
+from connectors.twilio.signed_requests import empty_twiml, messaging_twiml
 
 from .sms_fakes import (
     ACCOUNT_SID,

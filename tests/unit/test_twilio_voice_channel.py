@@ -16,11 +16,11 @@ import aiohttp
 import pytest
 from sanic import Sanic
 
-from connectors.twilio_voice import TwilioVoiceInput
-from connectors.voice_call import MENU, ONE_MOMENT, REPROMPT
-from connectors.voice_config import VoiceConfigError, VoiceSettings, dialable
-from connectors.voice_store import CallState
-from connectors.voice_twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
+from connectors.voice.call import MENU, ONE_MOMENT, REPROMPT
+from connectors.voice.channel import TwilioVoiceInput
+from connectors.voice.config import VoiceConfigError, VoiceSettings, dialable
+from connectors.voice.store import CallState
+from connectors.voice.twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 
 from .sms_fakes import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, SECRET, FakeRasa, form_body, sign
 

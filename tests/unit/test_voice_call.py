@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.support import OpeningHours, SupportLine
-from connectors.voice_call import (
+from connectors.voice.call import (
     CLOSED,
     GOODBYE,
     MENU,
@@ -27,8 +27,8 @@ from connectors.voice_call import (
     VoiceCallService,
     is_mobile,
 )
-from connectors.voice_store import CallState
-from connectors.voice_twiml import Ending, VoiceReply
+from connectors.voice.store import CallState
+from connectors.voice.twiml import Ending, VoiceReply
 
 # The Swedish menu offers English as the channel always has.
 SV_MENU = MENU.replace("{languages}", "9 for English")

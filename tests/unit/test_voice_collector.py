@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.nlg import TURN_FACTS_KEY
-from connectors.twilio_voice import VoiceCollector, _last_turn_facts
+from connectors.voice.channel import VoiceCollector, _last_turn_facts
 
 
 def test_the_collector_keeps_response_names_and_the_last_turn_facts() -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from connectors.voice_pending import PendingStep
+from connectors.voice.pending import PendingStep
 
 TWIML = "<Response><Hangup /></Response>"
 

@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from bot.rendering import ChannelKind, render_for_channel
+from bot.rendering import render_for_channel
 from bot.support import SupportConfigError, load_support_line, parse_holidays
+from common.channels import ChannelKind
 
 
 def test_voice_rendering_is_plain_speech_and_a_keypad_menu() -> None:

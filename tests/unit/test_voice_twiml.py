@@ -1,6 +1,6 @@
 """The phone channel's TwiML, compared as exact XML."""
 
-from connectors.voice_twiml import HINTS, Ending, TwimlOptions, VoiceReply, voice_twiml
+from connectors.voice.twiml import HINTS, Ending, TwimlOptions, VoiceReply, voice_twiml
 
 URL = "https://assistant.example.se/webhooks/twilio_voice/gather?step=2"
 SV = TwimlOptions(language="sv", voice="Polly.Astrid", action_url=URL)

@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from connectors.warning_filters import dropping, quiet_third_party_deprecations
+from common.warning_filters import dropping, quiet_third_party_deprecations
 
 ROOT = Path("/srv/assistant")
 SITE = "/srv/assistant/.venv/lib/python3.10/site-packages"
@@ -30,7 +30,7 @@ def test_a_dependencys_deprecation_is_dropped() -> None:
 
 
 def test_our_own_deprecations_are_shown() -> None:
-    assert _shown("/srv/assistant/connectors/twilio_sms.py", DeprecationWarning)
+    assert _shown("/srv/assistant/connectors/sms/channel.py", DeprecationWarning)
     assert _shown("/srv/assistant/scripts/serve.py", SQLAlchemyStyleWarning)
 
 

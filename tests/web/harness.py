@@ -18,7 +18,7 @@ import socketio
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from connectors.shared_state import SharedState
+from common.shared_state import SharedState
 from connectors.webchat.channel import WebChatInput
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.history import HistoryItem

@@ -18,6 +18,7 @@ from connectors.webchat.messages import (
 )
 from connectors.webchat.origins import OriginPolicy
 from connectors.webchat.output import WebChatOutput
+from connectors.webchat.person_lookup import UnknownPersonError
 from connectors.webchat.ratelimit import RateLimiter
 from connectors.webchat.sessions import (
     ANONYMOUS,
@@ -26,7 +27,6 @@ from connectors.webchat.sessions import (
     Identity,
     SessionIds,
 )
-from connectors.webchat.test_login import UnknownPersonError
 
 
 class Clock:
@@ -259,7 +259,7 @@ def test_the_output_sends_rasas_shapes_to_the_sessions_room() -> None:
 
 
 def test_the_web_chat_is_a_web_channel_for_the_nlg_and_the_actions() -> None:
-    from bot.rendering import ChannelKind, channel_kind
+    from common.channels import ChannelKind, channel_kind
 
     assert channel_kind(WebChatOutput.name()) is ChannelKind.WEB
 

@@ -7,7 +7,7 @@ get a 400 with a reason and reach nothing.
 
 An optional ``message_id`` (the client's, unique per message: a UUID) makes retries safe: the
 same message sent again with the same id is answered with the replies it got the first time
-instead of being processed twice (connectors/rest_once.py).
+instead of being processed twice (connectors/rest/once.py).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.channel_support import vault_redaction
-from connectors.identity_vault import METADATA_KEY, IdentityVault
-from connectors.rest_once import MAX_MESSAGE_ID_CHARS, handle_once
-from connectors.turn_metrics import measured
+from common.identity_vault import METADATA_KEY, IdentityVault
+from connectors.base.redaction import vault_redaction
+from connectors.base.turn_metrics import measured
+from connectors.rest.once import MAX_MESSAGE_ID_CHARS, handle_once
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The SMS channel's configuration: the ``connectors.twilio_sms.TwilioSmsInput`` block of
+"""The SMS channel's configuration: the ``connectors.sms.TwilioSmsInput`` block of
 ``credentials.yml``, validated once when the channel is built.
 
 Values may name environment variables, ``"${TWILIO_AUTH_TOKEN}"``. Quote them: Rasa expands
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from connectors.twilio_request import DEFAULT_MAX_BODY_BYTES
+from connectors.twilio.signed_requests import DEFAULT_MAX_BODY_BYTES
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 SERVICE_TOKEN_ENV = "CASEBACKEND_SERVICE_TOKEN"

@@ -19,8 +19,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_store import SmsState
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.store import SmsState
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ class ConversationLocks:
     Rasa's lock store serialises its own processing; this lock also covers what the channel
     does around it (dedupe, choices, sending a late answer), so the answers leave in order.
     Locks of idle conversations are dropped, so the map does not grow with every sender.
-    With several replicas the service uses ``connectors.shared_state.RedisLocks`` instead.
+    With several replicas the service uses ``common.shared_state.RedisLocks`` instead.
     """
 
     def __init__(self) -> None:

@@ -24,12 +24,12 @@ from typing import Any
 
 from bot.i18n import N_
 from bot.locales import SOURCE
-from connectors.sms_config import E164
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_outbound import BackgroundTasks, OutboundSender
-from connectors.sms_store import SmsState
-from connectors.sms_text import shape_phrase
-from connectors.twilio_request import RequestRejectedError
+from connectors.sms.config import E164
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.outbound import BackgroundTasks, OutboundSender
+from connectors.sms.store import SmsState
+from connectors.sms.text import shape_phrase
+from connectors.twilio.signed_requests import RequestRejectedError
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 ``credentials.yml``::
 
-    connectors.twilio_sms.TwilioSmsInput:
+    connectors.sms.TwilioSmsInput:
       account_sid: "${TWILIO_ACCOUNT_SID}"
       auth_token: "${TWILIO_AUTH_TOKEN}"
       public_base_url: "${SMS_PUBLIC_BASE_URL}"   # the address Twilio calls, behind the proxy
@@ -15,7 +15,7 @@ Routes under ``/webhooks/twilio_sms``:
 - ``POST /webhook``: Twilio's incoming-message webhook; answers TwiML ``<Message>``;
 - ``POST /status``: Twilio's status callback for the messages we send through the REST API;
 - ``POST /notices``: proactive notices from the case backend (service token, see
-  ``connectors.sms_notices``);
+  ``connectors.sms.notices``);
 - ``GET /``: health.
 
 Every request from Twilio is checked against its signature first: a forged, malformed,
@@ -38,22 +38,23 @@ from sanic.response import HTTPResponse
 
 from bot.i18n import Catalogs
 from bot.support import load_support_line
-from connectors.channel_support import phrase_translator, vault_redaction
-from connectors.shared_state import RedisHandle, RedisLocks, SharedState
-from connectors.sms_config import SmsSettings
-from connectors.sms_conversations import ConversationIds
-from connectors.sms_inbound import parse_inbound, parse_status
-from connectors.sms_notices import NoticeService, parse_notice
-from connectors.sms_outbound import (
+from common.metadata import TEST_PERSON_REF
+from common.shared_state import RedisHandle, RedisLocks, SharedState
+from connectors.base.redaction import phrase_translator, vault_redaction
+from connectors.base.turn_metrics import measured
+from connectors.sms.config import SmsSettings
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.inbound import parse_inbound, parse_status
+from connectors.sms.notices import NoticeService, parse_notice
+from connectors.sms.outbound import (
     BackgroundTasks,
     OutboundSender,
     SmsTransport,
     TwilioRestTransport,
 )
-from connectors.sms_service import CHANNEL_NAME, SmsConversationService, SmsLimits
-from connectors.sms_store import open_sms_store
-from connectors.turn_metrics import measured
-from connectors.twilio_request import (
+from connectors.sms.service import CHANNEL_NAME, SmsConversationService, SmsLimits
+from connectors.sms.store import open_sms_store
+from connectors.twilio.signed_requests import (
     SIGNATURE_HEADER,
     TWIML_CONTENT_TYPE,
     FormParams,
@@ -66,7 +67,7 @@ from connectors.twilio_request import (
 logger = logging.getLogger(__name__)
 
 TEST_PERSON_HEADER = "X-Test-Person-Ref"
-TEST_PERSON_KEY = "test_person_ref"
+TEST_PERSON_KEY = TEST_PERSON_REF
 PREFIX = f"/webhooks/{CHANNEL_NAME}"
 STATUS_PATH = f"{PREFIX}/status"
 SHUTDOWN_DRAIN_SECONDS = 10.0

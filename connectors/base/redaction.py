@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.i18n import Catalogs
-from connectors.identity_vault import METADATA_KEY, Vault, VaultSettings, open_vault
-from connectors.personal_number import redact
-from connectors.shared_state import RedisHandle, SharedState
+from common.identity_vault import METADATA_KEY, Vault, VaultSettings, open_vault
+from common.personal_number import redact
+from common.shared_state import RedisHandle, SharedState
 
 Redactor = Callable[[str], Awaitable[tuple[str, dict[str, Any]]]]
 
@@ -18,7 +18,7 @@ Redactor = Callable[[str], Awaitable[tuple[str, dict[str, Any]]]]
 def vault_redaction(vault: Vault | None = None, shared: SharedState | None = None) -> Redactor:
     """The text with every personnummer replaced; a valid one goes to the identity vault and
     only its one-time token into the metadata (``pnr_token``, for identification). The vault
-    is the SQLite file, or Redis with ``ASSISTANT_REDIS_URL`` (connectors/shared_state.py;
+    is the SQLite file, or Redis with ``ASSISTANT_REDIS_URL`` (common/shared_state.py;
     ``shared`` overrides the environment)."""
     holder: dict[str, Vault] = {"vault": vault} if vault is not None else {}
 

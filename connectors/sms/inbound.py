@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from connectors.sms_config import E164
-from connectors.twilio_request import FieldRules, RequestRejectedError, require_fields
+from connectors.sms.config import E164
+from connectors.twilio.signed_requests import FieldRules, RequestRejectedError, require_fields
 
 _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 INBOUND_FIELDS = FieldRules(required=("MessageSid", "AccountSid", "From", "To", "Body"),

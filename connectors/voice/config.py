@@ -1,7 +1,7 @@
-"""The phone channel's configuration: the ``connectors.twilio_voice.TwilioVoiceInput`` block of
+"""The phone channel's configuration: the ``connectors.voice.TwilioVoiceInput`` block of
 ``credentials.yml``, validated once when the channel is built.
 
-Like the SMS channel (``connectors.sms_config``): quoted ``"${NAME}"`` values come from the
+Like the SMS channel (``connectors.sms.config``): quoted ``"${NAME}"`` values come from the
 environment; with none of the required values set the channel is *off* (503), with only some
 set it refuses to start and says which are missing.
 """
@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.locales import LANGUAGES, language_of
-from connectors.sms_config import (
+from connectors.sms.config import (
     E164,
     TWILIO_API_BASE_URL,
     expand_env,
     number_setting,
     url_setting,
 )
-from connectors.twilio_request import DEFAULT_MAX_BODY_BYTES
+from connectors.twilio.signed_requests import DEFAULT_MAX_BODY_BYTES
 
 REQUIRED = ("account_sid", "auth_token", "public_base_url", "conversation_secret")
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")

@@ -5,7 +5,7 @@ random one-time token, which travels in the message metadata (opaque: nothing pe
 the tracker). The action takes it out once; it is gone after that or after its time to live
 (default 5 minutes). Entries are encrypted (Fernet, key from configuration) so the file holds
 no readable personnummer either. One SQLite file serves the embedded default; the channel and
-the action server share it. With ``ASSISTANT_REDIS_URL`` (connectors/shared_state.py) the
+the action server share it. With ``ASSISTANT_REDIS_URL`` (common/shared_state.py) the
 entries are in Redis instead, so a number put by one Rasa replica is taken by any action
 server: still encrypted, expiring by Redis TTL, taken once with GETDEL.
 """
@@ -24,10 +24,11 @@ from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from connectors.shared_state import RedisHandle
+from common.metadata import PNR_TOKEN
+from common.shared_state import RedisHandle
 
 DEFAULT_TTL_SECONDS = 300.0
-METADATA_KEY = "pnr_token"
+METADATA_KEY = PNR_TOKEN
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 ``credentials.yml`` (see there and docs/voice.md)::
 
-    connectors.twilio_voice.TwilioVoiceInput:
+    connectors.voice.TwilioVoiceInput:
       account_sid: "${TWILIO_ACCOUNT_SID}"
       auth_token: "${TWILIO_AUTH_TOKEN}"
       public_base_url: "${VOICE_PUBLIC_BASE_URL}"
@@ -42,13 +42,13 @@ from bot.i18n import Catalogs
 from bot.nlg import TURN_FACTS_KEY
 from bot.rendering import for_sms
 from bot.support import load_support_line
-from connectors.channel_support import phrase_translator, vault_redaction
-from connectors.shared_state import RedisHandle, SharedState
-from connectors.sms_conversations import ConversationIds, normalise_phone
-from connectors.sms_outbound import BackgroundTasks, OutboundSender, TwilioRestTransport
-from connectors.sms_store import open_sms_store
-from connectors.turn_metrics import measured
-from connectors.twilio_request import (
+from common.shared_state import RedisHandle, SharedState
+from connectors.base.redaction import phrase_translator, vault_redaction
+from connectors.base.turn_metrics import measured
+from connectors.sms.conversations import ConversationIds, normalise_phone
+from connectors.sms.outbound import BackgroundTasks, OutboundSender, TwilioRestTransport
+from connectors.sms.store import open_sms_store
+from connectors.twilio.signed_requests import (
     SIGNATURE_HEADER,
     TWIML_CONTENT_TYPE,
     FieldRules,
@@ -58,11 +58,11 @@ from connectors.twilio_request import (
     require_fields,
     signed_url,
 )
-from connectors.voice_call import ONE_MOMENT, CallInput, TurnResult, VoiceCallService
-from connectors.voice_config import VoiceSettings, dialable
-from connectors.voice_pending import PendingStep
-from connectors.voice_store import CallState, CallStore, open_voice_store
-from connectors.voice_twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
+from connectors.voice.call import ONE_MOMENT, CallInput, TurnResult, VoiceCallService
+from connectors.voice.config import VoiceSettings, dialable
+from connectors.voice.pending import PendingStep
+from connectors.voice.store import CallState, CallStore, open_voice_store
+from connectors.voice.twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 
 logger = logging.getLogger(__name__)
 

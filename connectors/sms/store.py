@@ -6,7 +6,7 @@ blocking, so every call runs in a worker thread (``asyncio.to_thread``) on one c
 guarded by a lock; SQL is parameterised, never built from strings.
 
 The file is per node. Several Rasa replicas behind one Twilio number share one Redis
-instead (``RedisSmsStore``, chosen by ``ASSISTANT_REDIS_URL``, see connectors/shared_state.py):
+instead (``RedisSmsStore``, chosen by ``ASSISTANT_REDIS_URL``, see common/shared_state.py):
 the same interface (``SmsState``), so a MessageSid is claimed once across every replica and
 an opt-out holds on all of them.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from connectors.shared_state import RedisHandle
+from common.shared_state import RedisHandle
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ processes' usual human-readable output instead; ``LOG_LEVEL`` (Rasa's variable) 
 
 The channels remove a personnummer before Rasa sees it; the filter here is the last line of
 defence for everything that is logged anyway: every formatted message (and traceback) goes
-through ``connectors.personal_number.redact`` and a phone-number pattern. What it had to remove
+through ``common.personal_number.redact`` and a phone-number pattern. What it had to remove
 is counted (``assistant_log_redactions_total``): a non-zero rate means some code logs
 personal data and should be fixed, not that the filter is doing its job.
 """
@@ -24,8 +24,8 @@ from typing import IO, Any
 
 from prometheus_client import Counter
 
-from connectors.personal_number import redact
-from connectors.warning_filters import quiet_third_party_deprecations
+from common.personal_number import redact
+from common.warning_filters import quiet_third_party_deprecations
 
 PHONE_REDACTED = "PHONE_REDACTED"
 # E.164 or 00-prefixed international numbers, and Swedish national numbers (0 + 7-10 more

@@ -13,7 +13,7 @@ messages keep their order of arrival (a lock of its own per message id, taken be
 reordered bursts).
 
 The SMS channel answers a repeated MessageSid once from a record of its own
-(connectors/sms_store.py); here the tracker store is the record, so nothing more is written.
+(connectors/sms/store.py); here the tracker store is the record, so nothing more is written.
 A ``message_id`` is the client's: unique per message of a conversation (a UUID).
 """
 

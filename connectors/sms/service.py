@@ -17,14 +17,14 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.i18n import N_
-from connectors.personal_number import redact
-from connectors.shared_state import KeyLocks
-from connectors.sms_conversations import ConversationIds, ConversationLocks
-from connectors.sms_inbound import InboundSms
-from connectors.sms_keywords import REPLIES, Keyword, KeywordKind, choice_number, keyword_of
-from connectors.sms_outbound import BackgroundTasks, OutboundSender
-from connectors.sms_store import Choice, SmsState, TurnStart
-from connectors.sms_text import READ_MORE, compose_reply, shape_phrase
+from common.personal_number import redact
+from common.shared_state import KeyLocks
+from connectors.sms.conversations import ConversationIds, ConversationLocks
+from connectors.sms.inbound import InboundSms
+from connectors.sms.keywords import REPLIES, Keyword, KeywordKind, choice_number, keyword_of
+from connectors.sms.outbound import BackgroundTasks, OutboundSender
+from connectors.sms.store import Choice, SmsState, TurnStart
+from connectors.sms.text import READ_MORE, compose_reply, shape_phrase
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 LanguageOf = Callable[[str], Awaitable[str]]
 Translate = Callable[[str, str], str]
 # Text → (text without personnummer, metadata to add): the channel's hand-over to
-# identification (connectors.identity_vault) is injected; by default numbers are only removed.
+# identification (common.identity_vault) is injected; by default numbers are only removed.
 Redact = Callable[[str], Awaitable[tuple[str, dict[str, Any]]]]
 
 

@@ -2,7 +2,7 @@
 channel decision (menu, re-prompt, transfer, goodbye, the getting-started SMS).
 
 No Sanic and no TwiML here: Rasa is reached through an injected ``Turn`` and the answer is a
-:class:`VoiceReply` for ``connectors.voice_twiml``.
+:class:`VoiceReply` for ``connectors.voice.twiml``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from bot.i18n import N_, format_locale
 from bot.locales import SOURCE, menu_offers, switch_target
 from bot.metrics import VOICE_OFFER_PERSON, VOICE_TRANSFER, VOICE_TRANSFER_CLOSED, count_handoff
 from bot.support import SupportLine
-from connectors.voice_store import CallState
-from connectors.voice_twiml import Ending, VoiceReply
+from common.metadata import CALLER_HASH, LANGUAGE
+from connectors.voice.store import CallState
+from connectors.voice.twiml import Ending, VoiceReply
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ class VoiceCallService:
                     extra: Mapping[str, Any]) -> TurnResult:
         # A personnummer never reaches Rasa (DESIGN section 6): vault token instead.
         text, identity = await self._redact(text)
-        metadata = {"language": state.language, "caller_hash": self._caller_hash(call.caller),
+        metadata = {LANGUAGE: state.language, CALLER_HASH: self._caller_hash(call.caller),
                     **extra, **identity}
         result = await self._turn(state.conversation_id, text, metadata)
         state.language = result.language

@@ -8,7 +8,7 @@ triggers by calling a deprecated API is still shown.
 A filter in ``warnings.filters`` would not hold: Sanic puts ``once`` for every
 DeprecationWarning in front of all filters when it is imported. So the drop happens where
 warnings are shown, around ``warnings.showwarning``, also after ``logging.captureWarnings``
-has replaced it (``connectors.structured_logs`` calls ``quiet_third_party_deprecations``
+has replaced it (``common.structured_logs`` calls ``quiet_third_party_deprecations``
 again).
 """
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.locales import SOURCE
-from connectors.shared_state import RedisHandle
+from common.shared_state import RedisHandle
 
 # A step still without an answer this long after it began was abandoned (its process died).
 ABANDONED_STEP_SECONDS = 60.0

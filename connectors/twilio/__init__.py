@@ -1,0 +1,1 @@
+"""Twilio's side of the SMS and phone channels: signed webhook requests."""
