@@ -6,7 +6,7 @@ FAQ questions in 1-6 and personal questions beside FAQ ones in 7:
 
 1. closed loop: N conversations per channel at once (REST, SMS, voice, web chat and the
    bare REST baseline), the channels interleaved in rounds, N held for every counted turn:
-   p50/p95/p99, turns/s, ratios (issue 5: voice over bare REST at 20 calls, at most 1.15);
+   p50/p95/p99, turns/s, ratios (the target: voice over bare REST at 20 calls, at most 1.15);
 2. saturation: 20 REST clients back to back (baseline and project REST, alternating);
 3. open loop: 10 turns/s offered on a Poisson schedule over 200 conversations, latency from
    the scheduled send time: REST only, then all channels mixed;
@@ -95,7 +95,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 @dataclass(frozen=True)
 class Settings:
-    conversations: int = 20  # closed loop, per channel (issue 5: 20 concurrent calls)
+    conversations: int = 20  # closed loop, per channel (the voice target is for 20 calls)
     round_seconds: float = 2.5  # per channel and round, the load held throughout
     rounds: int = 12
     warmup_seconds: float = 2.0

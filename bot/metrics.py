@@ -35,7 +35,7 @@ VOICE_TRANSFER_CLOSED = "voice_transfer_closed"
 VOICE_OFFER_PERSON = "voice_offer_person"
 HANDOFF_KINDS = (*HANDOFF_RESPONSES.values(), VOICE_TRANSFER, VOICE_TRANSFER_CLOSED,
                  VOICE_OFFER_PERSON)
-# Twilio waits 15 s; the targets are about 150 ms (issue 8).
+# Twilio waits 15 s; the latency targets are about 150 ms (docs/benchmarks.md).
 TURN_BUCKETS = (0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
 
 TURN_SECONDS = Histogram(

@@ -62,7 +62,7 @@ class SessionAuthenticator(Protocol):
 
 
 class AnonymousOnly:
-    """The default until the Mina sidor session token is verified (issue 4)."""
+    """The default: no session token and no test login configured, so no one logs in."""
 
     async def authenticate(self, token: str | None) -> Identity:
         if token:

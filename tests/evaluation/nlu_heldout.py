@@ -3,7 +3,7 @@
 Each language's examples are split 80/20, stratified by intent, with a fixed seed. A model
 trained on the 80 % (both languages and the synonyms, like the real model) is tested on each
 language's 20 %. Prints intent accuracy per language, writes Rasa's reports and a summary
-JSON under --out, and exits non-zero below the thresholds (issue 2: sv 95 %, en 93 %).
+JSON under --out, and exits non-zero below the thresholds (sv 95 %, en 93 %).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from connectors.sms.service import (
 )
 from connectors.sms.store import SmsStore
 from connectors.sms.text import READ_MORE
+from tests.unit.gsm7_alphabet import GSM7
 from tests.unit.sms_fakes import SECRET, FakeRasa, FakeTransport, message_sid
 
 T = TypeVar("T")
@@ -53,14 +54,15 @@ class Harness:
         return await self.service.receive(inbound, self.rasa, metadata or {}, self.language_of)
 
 
-def harness(tmp_path: Path, reply_timeout: float = 5.0, max_segments: int = 3) -> Harness:
+def harness(tmp_path: Path, reply_timeout: float = 5.0, max_segments: int = 3,
+            translator: Callable[[str, str], str] = translate) -> Harness:
     store = SmsStore(tmp_path / "sms.db")
     ids = ConversationIds(SECRET)
     transport = FakeTransport()
     tasks = BackgroundTasks()
     sender = OutboundSender(transport, store, ids, "https://x/status", sleep=_no_sleep)
     service = SmsConversationService(
-        store=store, ids=ids, sender=sender, tasks=tasks, translate=translate,
+        store=store, ids=ids, sender=sender, tasks=tasks, translate=translator,
         support_phone=SUPPORT, limits=SmsLimits(reply_timeout=reply_timeout,
                                                 max_segments=max_segments))
     return Harness(service, store, FakeRasa(), transport, tasks, ids)
@@ -234,5 +236,15 @@ def test_keyword_answers_are_gsm7(tmp_path: Path, keyword: str) -> None:
     async def scenario(h: Harness) -> str:
         [reply] = await h.send(keyword)
         return reply
-    reply = run(tmp_path, scenario)
-    assert all(ord(c) < 0x250 for c in reply) and "Försäkringskassan" in reply
+    # The Swedish source as it is, and a translation with what GSM-7 lacks (typographic
+    # punctuation, accents outside the alphabet): both leave as GSM-7.
+    source = run(tmp_path / "source", scenario)
+    typographic = run(tmp_path / "typographic", scenario, translator=_typographic)
+    for reply in (source, typographic):
+        assert set(reply) <= GSM7, sorted(set(reply) - GSM7)
+        assert "Försäkringskassan" in reply
+    assert '"Mina sidor" - ca, a e...' in typographic
+
+
+def _typographic(language: str, source: str) -> str:
+    return source.replace("Försäkringskassan", "Försäkringskassan “Mina sidor” – ça, á ê…")
