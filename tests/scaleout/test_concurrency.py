@@ -19,7 +19,6 @@ import pytest
 
 from benchmarks.harness.questions import QUESTIONS, Question, question
 from tests.e2e.sms_harness import SmsClient, new_phone
-from tests.e2e.texts import expected
 from tests.e2e.voice_harness import Call
 from tests.web.harness import Client
 
@@ -44,7 +43,10 @@ def run(coroutine: Awaitable[T]) -> T:
 
 
 def right_answer(asked: Question, turn: Turn) -> bool:
-    return "\n\n".join(turn.texts) in expected(asked.response, "sv")
+    # The phrase only that response has (benchmarks/harness/questions.py, checked against
+    # the domain by tests/bench): an answer may come with a follow-up, such as the offer to
+    # look at the case after the attachments answer.
+    return asked.answered_by(turn.texts)
 
 
 def upstreams_used(stack: RunningStack, path: str) -> Counter[str]:
@@ -162,7 +164,7 @@ def test_web_chat_through_the_balancer(machine_stack: RunningStack) -> None:
 
     for answers in run(conversations()):
         for q, texts in zip(asked, answers, strict=True):
-            assert "\n\n".join(texts) in expected(q.response, "sv"), texts
+            assert q.answered_by(texts), texts
 
 
 def test_sms_through_the_balancer_and_a_repeated_delivery_on_the_other_replica(

@@ -162,7 +162,7 @@ def measure(faulty: RunningStack, load: Load, window: Window) -> dict[str, Any]:
     failed = [attempt for turn in turns for attempt in turn.failed_attempts]
     last_failure = max((attempt.ended for attempt in failed), default=window.fault_at)
     wrong = [turn for talk in load.turns.values() for asked, turn in talk
-             if turn.answered and "\n\n".join(turn.texts) not in expected(asked.response, "sv")]
+             if turn.answered and not asked.answered_by(turn.texts)]
     store = [f"{sender}: {problem}" for sender, talk in load.turns.items()
              for problem in problems(conversation(faulty.stack.database, sender),
                                      [turn for _, turn in talk])]
