@@ -41,17 +41,13 @@ from bot.support import load_support_line
 from common.metadata import TEST_PERSON_REF
 from common.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.base.redaction import phrase_translator, vault_redaction
+from connectors.base.tasks import BackgroundTasks
 from connectors.base.turn_metrics import measured
 from connectors.sms.config import SmsSettings
 from connectors.sms.conversations import ConversationIds
 from connectors.sms.inbound import parse_inbound, parse_status
 from connectors.sms.notices import NoticeService, parse_notice
-from connectors.sms.outbound import (
-    BackgroundTasks,
-    OutboundSender,
-    SmsTransport,
-    TwilioRestTransport,
-)
+from connectors.sms.outbound import OutboundSender, SmsTransport, TwilioRestTransport
 from connectors.sms.service import CHANNEL_NAME, SmsConversationService, SmsLimits
 from connectors.sms.store import open_sms_store
 from connectors.twilio.signed_requests import (

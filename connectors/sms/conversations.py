@@ -13,12 +13,9 @@ import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from connectors.twilio.phones import normalise_phone
+
 CONVERSATION_PREFIX = "sms-"
-
-
-def normalise_phone(phone: str) -> str:
-    """Twilio sends E.164; spaces and dashes from hand-written input are dropped."""
-    return "".join(char for char in phone.strip() if char not in " -()")
 
 
 class ConversationIds:

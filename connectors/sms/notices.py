@@ -24,10 +24,11 @@ from typing import Any
 
 from bot.i18n import N_
 from bot.locales import SOURCE
+from connectors.base.tasks import BackgroundTasks
 from connectors.sms.config import E164
 from connectors.sms.conversations import ConversationIds
-from connectors.sms.outbound import BackgroundTasks, OutboundSender
-from connectors.sms.store import SmsState
+from connectors.sms.outbound import OutboundSender
+from connectors.sms.state import SmsState
 from connectors.sms.text import shape_phrase
 from connectors.twilio.signed_requests import RequestRejectedError
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -20,7 +20,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from connectors.sms.conversations import ConversationIds
-from connectors.sms.store import SmsState
+from connectors.sms.state import SmsState
 
 logger = logging.getLogger(__name__)
 
@@ -82,31 +82,6 @@ class TwilioRestTransport:
         if self._http is not None:
             await self._http.close()
             self._http, self._client = None, None
-
-
-class BackgroundTasks:
-    """Keeps the tasks started on the server's behalf and lets shutdown wait for them."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("background task failed: %s", type(task.exception()).__name__)
-
-    async def drain(self, timeout: float) -> None:
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
-
-    def __len__(self) -> int:
-        return len(self._tasks)
 
 
 Sleep = Callable[[float], Awaitable[None]]

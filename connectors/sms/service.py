@@ -19,11 +19,12 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from bot.i18n import N_
 from common.personal_number import redact
 from common.shared_state import KeyLocks
+from connectors.base.tasks import BackgroundTasks
 from connectors.sms.conversations import ConversationIds, ConversationLocks
 from connectors.sms.inbound import InboundSms
 from connectors.sms.keywords import REPLIES, Keyword, KeywordKind, choice_number, keyword_of
-from connectors.sms.outbound import BackgroundTasks, OutboundSender
-from connectors.sms.store import Choice, SmsState, TurnStart
+from connectors.sms.outbound import OutboundSender
+from connectors.sms.state import Choice, SmsState, TurnStart
 from connectors.sms.text import READ_MORE, compose_reply, shape_phrase
 
 logger = logging.getLogger(__name__)

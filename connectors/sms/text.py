@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.i18n import N_
 from bot.rendering import GSM7_BASIC, GSM7_EXTENDED, to_gsm7
-from connectors.sms.store import Choice
+from connectors.sms.state import Choice
 
 READ_MORE = N_("Läs mer på forsakringskassan.se.")
 

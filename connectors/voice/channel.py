@@ -25,28 +25,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.i18n import Catalogs
-from bot.nlg import TURN_FACTS_KEY
 from bot.rendering import for_sms
 from bot.support import load_support_line
 from common.shared_state import RedisHandle, SharedState
 from connectors.base.redaction import phrase_translator, vault_redaction
+from connectors.base.tasks import BackgroundTasks
 from connectors.base.turn_metrics import measured
-from connectors.sms.conversations import ConversationIds, normalise_phone
-from connectors.sms.outbound import BackgroundTasks, OutboundSender, TwilioRestTransport
+from connectors.sms.conversations import ConversationIds
+from connectors.sms.outbound import OutboundSender, TwilioRestTransport
 from connectors.sms.store import open_sms_store
 from connectors.twilio.signed_requests import (
     SIGNATURE_HEADER,
@@ -59,16 +57,16 @@ from connectors.twilio.signed_requests import (
     signed_url,
 )
 from connectors.voice.call import ONE_MOMENT, CallInput, TurnResult, VoiceCallService
+from connectors.voice.collector import CHANNEL_NAME, VoiceCollector, last_turn_facts
 from connectors.voice.config import VoiceSettings, dialable
+from connectors.voice.ids import CallerIds
 from connectors.voice.pending import PendingStep
 from connectors.voice.store import CallState, CallStore, open_voice_store
 from connectors.voice.twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_NAME = "twilio_voice"
 PREFIX = f"/webhooks/{CHANNEL_NAME}"
-CONVERSATION_PREFIX = "voice-"
 CALL_FIELDS = FieldRules(("CallSid", "AccountSid", "From"), blank_ok=("From",))
 STATUS_FIELDS = FieldRules(("CallSid", "AccountSid", "CallStatus"))
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -78,58 +76,8 @@ MAX_STEP = 10_000
 STEP_POLL_SECONDS = 0.05
 
 
-class VoiceCollector(CollectingOutputChannel):
-    """Collects the turn's messages; its name makes the NLG render them for voice. Rasa's
-    collector keeps only text and buttons, so the response names and the NLG's turn facts
-    are kept here as each message passes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.utter_actions: list[str] = []
-        self.turn_facts: list[dict[str, Any]] = []
-
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL_NAME
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        self.utter_actions.append(str(message.get("utter_action") or ""))
-        facts = message.get(TURN_FACTS_KEY)
-        if isinstance(facts, dict):
-            self.turn_facts.append(facts)
-        await super().send_response(recipient_id, message)
-
-
 def _error(status: int, reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
-
-
-class CallerIds:
-    """Opaque ids from the caller's number (HMAC with the configured secret)."""
-
-    def __init__(self, secret: str) -> None:
-        self._key = secret.encode("utf-8")
-
-    def _digest(self, label: str, value: str) -> str:
-        return hmac.new(self._key, f"{label}:{value}".encode(), hashlib.sha256).hexdigest()
-
-    def conversation(self, caller: str, call_sid: str) -> str:
-        phone = normalise_phone(caller)
-        # A withheld number gets a conversation of its own call only.
-        source = ("caller", phone) if phone.startswith("+") else ("call", call_sid)
-        return CONVERSATION_PREFIX + self._digest(*source)[:32]
-
-    def caller_hash(self, caller: str) -> str:
-        return self._digest("rate", normalise_phone(caller))[:32]
-
-
-def _last_turn_facts(collector: VoiceCollector) -> tuple[str | None, str] | None:
-    """The turn's intent and language as the NLG recorded them on its last message."""
-    for facts in reversed(collector.turn_facts):
-        if isinstance(facts.get("language"), str):
-            intent = facts.get("intent")
-            return (intent if isinstance(intent, str) else None), facts["language"]
-    return None
 
 
 def _step_of(request: Request) -> int:
@@ -213,7 +161,7 @@ class TwilioVoiceInput(InputChannel):
             texts = [str(m["text"]) for m in collector.messages if m.get("text")]
             buttons = [str(b.get("payload", "")) for m in collector.messages
                        for b in m.get("buttons") or []]
-            facts = _last_turn_facts(collector)
+            facts = last_turn_facts(collector)
             if facts is None:  # no message came from our NLG: ask the tracker store
                 return await self._turn_facts(request, conversation_id, texts, buttons)
             intent, language = facts

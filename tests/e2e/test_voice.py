@@ -26,8 +26,8 @@ from connectors.voice.call import (
     SMS_SENT,
     TRANSFERRING,
 )
-from connectors.voice.channel import CallerIds
 from connectors.voice.config import dialable
+from connectors.voice.ids import CallerIds
 
 from .conftest import Assistant
 from .texts import ENGLISH, RESPONSES, SUPPORT, tidy

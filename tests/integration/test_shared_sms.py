@@ -21,12 +21,8 @@ from common.shared_state import RedisHandle, SharedState
 from connectors.sms.channel import TwilioSmsInput
 from connectors.sms.config import SmsSettings
 from connectors.sms.keywords import REPLIES, KeywordKind
-from connectors.sms.store import (
-    DEDUPE_RETENTION_SECONDS,
-    NOTICE_STALE_SECONDS,
-    Choice,
-    RedisSmsStore,
-)
+from connectors.sms.redis_store import RedisSmsStore
+from connectors.sms.state import DEDUPE_RETENTION_SECONDS, NOTICE_STALE_SECONDS, Choice
 from connectors.twilio.signed_requests import empty_twiml, messaging_twiml
 from tests.unit.sms_fakes import (
     ACCOUNT_SID,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.sms.conversations import ConversationIds
-from connectors.voice.channel import CallerIds
+from connectors.voice.ids import CallerIds
 from connectors.webchat.sessions import SENDER_PREFIX
 from tests.e2e.conftest import http_json
 from tests.e2e.sms_harness import SmsClient, new_phone

@@ -2,7 +2,7 @@ import pytest
 
 from bot.rendering import render_for_channel
 from common.channels import ChannelKind
-from connectors.sms.store import Choice
+from connectors.sms.state import Choice
 from connectors.sms.text import (
     compose_reply,
     count_segments,

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from connectors.base.tasks import BackgroundTasks
 from connectors.sms.conversations import ConversationIds
 from connectors.sms.notices import (
     EVENT_TEXTS,
@@ -15,7 +16,7 @@ from connectors.sms.notices import (
     notice_text,
     parse_notice,
 )
-from connectors.sms.outbound import BackgroundTasks, OutboundSender, SendError
+from connectors.sms.outbound import OutboundSender, SendError
 from connectors.sms.store import SmsStore
 from connectors.sms.text import fits
 from connectors.twilio.signed_requests import RequestRejectedError

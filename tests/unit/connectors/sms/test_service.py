@@ -6,10 +6,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+from connectors.base.tasks import BackgroundTasks
 from connectors.sms.conversations import ConversationIds
 from connectors.sms.inbound import InboundSms
 from connectors.sms.keywords import REPLIES, KeywordKind
-from connectors.sms.outbound import BackgroundTasks, OutboundSender
+from connectors.sms.outbound import OutboundSender
 from connectors.sms.service import (
     CHANNEL_NAME,
     EMPTY_MESSAGE,

@@ -5,13 +5,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from connectors.sms.conversations import ConversationIds, ConversationLocks
-from connectors.sms.store import (
-    DEDUPE_RETENTION_SECONDS,
-    NOTICE_STALE_SECONDS,
-    Choice,
-    SmsStore,
-    TurnStart,
-)
+from connectors.sms.state import DEDUPE_RETENTION_SECONDS, NOTICE_STALE_SECONDS, Choice, TurnStart
+from connectors.sms.store import SmsStore
 
 T = TypeVar("T")
 

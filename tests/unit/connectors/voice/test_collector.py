@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.nlg import TURN_FACTS_KEY
-from connectors.voice.channel import VoiceCollector, _last_turn_facts
+from connectors.voice.collector import VoiceCollector, last_turn_facts
 
 
-def test_the_collector_keeps_response_names_and_the_last_turn_facts() -> None:
+def test_the_collector_keeps_response_names_and_thelast_turn_facts() -> None:
     collector = VoiceCollector()
     for name, facts in (("utter_greet", {"intent": "greet", "language": "sv"}),
                         ("utter_faq_attachments", {"intent": "faq_attachments",
@@ -17,14 +17,14 @@ def test_the_collector_keeps_response_names_and_the_last_turn_facts() -> None:
         asyncio.run(collector.send_response("caller", {
             "text": "...", "utter_action": name, TURN_FACTS_KEY: facts}))
     assert collector.utter_actions == ["utter_greet", "utter_faq_attachments"]
-    assert _last_turn_facts(collector) == ("faq_attachments", "en")
+    assert last_turn_facts(collector) == ("faq_attachments", "en")
     assert [m["text"] for m in collector.messages] == ["...", "..."]
 
 
 def test_messages_without_turn_facts_leave_the_turn_to_the_tracker_store() -> None:
     collector = VoiceCollector()
     asyncio.run(collector.send_response("caller", {"text": "från en åtgärd"}))
-    assert _last_turn_facts(collector) is None
+    assert last_turn_facts(collector) is None
     assert collector.utter_actions == [""]
 
 
@@ -32,4 +32,4 @@ def test_facts_without_a_language_are_not_trusted() -> None:
     collector = VoiceCollector()
     asyncio.run(collector.send_response("caller", {"text": "x", TURN_FACTS_KEY: {
         "intent": "greet"}}))
-    assert _last_turn_facts(collector) is None
+    assert last_turn_facts(collector) is None
