@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,9 @@ SNAPSHOTS = sa.Table(
     sa.Column("events", sa.Text, nullable=False),
 )
 
+# Any fixed number, the same in every replica: the key of the schema-creation lock.
+SCHEMA_LOCK_KEY = 0x6D696E61
+SCHEMA_ATTEMPTS = 5
 # The reads per turn: the session's start, then the rows after an id.
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_events_sender_id_id ON events (sender_id, id)",
@@ -112,10 +116,29 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
             self.engine.dispose()  # connections made from here on get the pragmas
-        _metadata.create_all(self.engine)
-        # Plain DDL: an Index object would join Rasa's own table metadata and be created
-        # twice by the next store made in this process.
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                self._create_own_schema()
+                break
+            except (sa.exc.ProgrammingError, sa.exc.IntegrityError) as error:
+                # Rasa's own tables may still be in another replica's open transaction.
+                if attempt == SCHEMA_ATTEMPTS - 1:
+                    raise
+                logger.warning("tracker store schema not ready (%s); trying again",
+                               type(error).__name__)
+                time.sleep(1.0)
+
+    def _create_own_schema(self) -> None:
+        """The snapshot table and the read indexes, once however many replicas start at once:
+        on PostgreSQL, concurrent ``CREATE ... IF NOT EXISTS`` of one name can still fail on
+        the catalog's unique index, so the DDL waits for a transaction-scoped advisory lock."""
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": SCHEMA_LOCK_KEY})
+            _metadata.create_all(connection)
+            # Plain DDL: an Index object would join Rasa's own table metadata and be created
+            # twice by the next store made in this process.
             for statement in INDEXES:
                 connection.execute(sa.text(statement))
 
