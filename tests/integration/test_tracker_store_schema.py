@@ -60,7 +60,7 @@ def test_stores_made_at_once_on_a_fresh_database_all_work(fresh_database: str) -
             stores.append(BoundedSQLTrackerStore(
                 None, dialect="postgresql", host=host, port=int(port or 5432),
                 db=fresh_database, username="postgres"))
-        except BaseException as error:  # noqa: BLE001 - reported below, per thread
+        except BaseException as error:  # reported below, per thread
             errors.append(error)
 
     threads = [threading.Thread(target=make_store) for _ in range(STORES_AT_ONCE)]
