@@ -2,8 +2,9 @@
 
 The channel has already replaced the number with PNR_REDACTED and left it in the identity
 vault under a one-time token (message metadata ``pnr_token``); this action takes it out,
-starts a BankID phone authentication, waits for it within the turn's budget and binds the
-conversation to the person's opaque reference. Invalid numbers are asked for again and never
+starts BankID (the flow that fits the channel: actions/identity/provider.py), waits for it
+within the turn's budget and binds the conversation, on this channel only, to the person's
+opaque reference. Invalid numbers are asked for again and never
 sent to BankID; after a bounded number of failures the support line is offered.
 """
 
@@ -20,26 +21,37 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend_types import CaseBackend
 from actions.identity.flow import (
+    IDENTITY_CHANNEL_SLOT,
     PENDING_SLOT,
-    PERSON_SLOT,
     failed,
     follow_order,
     forget_identity,
     identification_expired,
     order_key,
 )
-from actions.identity.provider import IdentityProviderError
+from actions.identity.provider import (
+    AuthFlow,
+    AuthRequest,
+    IdentityProviderError,
+    autostart_link,
+)
 from actions.identity.services import IdentityServices, default_services
+from actions.identity.visible_data import visible_data
 from actions.metrics import count_identification
 from actions.personal_action import (
     LOGIN_CHANNELS,
     UTTER_IDENTIFY,
+    bound_order,
+    bound_person,
     caller_for,
     caller_of,
+    declared_input,
     default_backend,
     idle_seconds,
+    stale_identity,
 )
 from actions.personal_answers import personal_actions
+from common.channels import ChannelKind, input_kind
 from common.identity_vault import METADATA_KEY
 from common.metadata import CALLER_HASH
 
@@ -62,13 +74,16 @@ class ActionReceivePersonalNumber(Action):
         services = self._identity or default_services()
         backend = self._backend or default_backend()
         events: list[dict[str, Any]] = []
-        if tracker.get_latest_input_channel() in LOGIN_CHANNELS:
-            # The web chat identifies by the Mina sidor login, never by a typed number.
+        if tracker.get_latest_input_channel() in LOGIN_CHANNELS or not declared_input(tracker):
+            # The web chat identifies by the Mina sidor login, never by a typed number; an
+            # undeclared channel not at all.
             logged_in = caller_of(tracker, self._environ)[0] is not None
             dispatcher.utter_message(response="utter_already_identified" if logged_in
                                      else UTTER_IDENTIFY)
             return []
-        if tracker.get_slot(PERSON_SLOT):
+        if stale_identity(tracker):
+            events += forget_identity()
+        elif bound_person(tracker):
             if not identification_expired(tracker, idle_seconds(self._environ)):
                 dispatcher.utter_message(response="utter_already_identified")
                 return []
@@ -79,19 +94,16 @@ class ActionReceivePersonalNumber(Action):
         if number is None:
             return events + failed(dispatcher, tracker, "utter_personal_number_invalid",
                                    services)
-        keys = [f"conversation:{tracker.sender_id}"]
-        if isinstance(metadata.get(CALLER_HASH_KEY), str):
-            keys.append(f"caller:{metadata[CALLER_HASH_KEY]}")
-        if not await services.limiter.try_start(keys):
-            dispatcher.utter_message(response="utter_identification_rate_limited")
-            return [*events, SlotSet(PENDING_SLOT, None)]
-        try:
-            order_ref = await services.provider.start_phone_auth(number, "user")
-        except IdentityProviderError:
-            count_identification("start_failed")
-            return events + failed(dispatcher, tracker, "utter_bankid_failed", services)
-        await services.vault.put(number, token=order_key(order_ref))
-        dispatcher.utter_message(response="utter_confirm_in_bankid")
+        waiting = None if events else bound_order(tracker)
+        if waiting is not None:
+            # This conversation's order is still open: a new one would cancel it in BankID.
+            order_ref = waiting
+        else:
+            started, start_events = await self._start(dispatcher, tracker, number, services)
+            if started is None:
+                return events + start_events
+            order_ref = started
+            events.append(SlotSet(IDENTITY_CHANNEL_SLOT, tracker.get_latest_input_channel()))
         followed = await follow_order(dispatcher, tracker, order_ref, services, backend)
         events += followed.events
         pending = personal_actions(backend, services, self._environ).get(
@@ -101,6 +113,41 @@ class ActionReceivePersonalNumber(Action):
             events += await pending.answer_identified(
                 dispatcher, tracker, caller_for(tracker, followed.person_ref))
         return events
+
+    async def _start(self, dispatcher: CollectingDispatcher, tracker: Tracker, number: str,
+                     services: IdentityServices) -> tuple[str | None, list[dict[str, Any]]]:
+        """Starts a BankID order for ``number``: its reference, or None and the events of a
+        refused or failed start (the user has been told why)."""
+        metadata: Mapping[str, Any] = tracker.latest_message.get("metadata") or {}
+        caller_hash = metadata.get(CALLER_HASH_KEY)
+        person = services.person_key(number)
+        holder = tracker.sender_id
+        if not await services.limiter.claim(person, holder, services.provider.order_lifetime):
+            # Another conversation waits for this person's confirmation: never cancel it.
+            count_identification("in_progress_elsewhere")
+            dispatcher.utter_message(response="utter_identification_in_progress")
+            return None, [SlotSet(PENDING_SLOT, None)]
+        limits = services.start_limits(holder, caller_hash if isinstance(caller_hash, str)
+                                       else None, number)
+        if not await services.limiter.try_start(limits):
+            await services.limiter.release(person, holder)
+            dispatcher.utter_message(response="utter_identification_rate_limited")
+            return None, [SlotSet(PENDING_SLOT, None)]
+        kind = input_kind(tracker.get_latest_input_channel())
+        flow = AuthFlow.PHONE if kind is ChannelKind.VOICE else AuthFlow.SAME_DEVICE
+        try:
+            started = await services.provider.start(
+                AuthRequest(number, flow, visible_data(kind)))
+        except IdentityProviderError:
+            await services.limiter.release(person, holder)
+            count_identification("start_failed")
+            return None, failed(dispatcher, tracker, "utter_bankid_failed", services)
+        await services.vault.put(number, token=order_key(started.order_ref))
+        dispatcher.utter_message(response="utter_confirm_in_bankid")
+        if started.auto_start_token:
+            dispatcher.utter_message(response="utter_open_bankid_link",
+                                     bankid_link=autostart_link(started.auto_start_token))
+        return started.order_ref, []
 
 
 class ActionLogOut(Action):

@@ -2,9 +2,14 @@
 
 Identity: the conversation's ``person_ref`` slot, set by identification (personnummer and
 BankID, ``actions.identification``) and cleared after a period of inactivity or "logga ut".
-In the logged-in web chat the session token names the person. For tests and
-demos only, when the action server runs with ``ASSISTANT_TEST_IDENTITY=on`` (off by default),
-a message's metadata ``test_person_ref`` names the person. The slot holds an opaque backend
+The slot is bound to the input channel that identified the person (``identity_channel``) and
+is trusted only for messages that come in on that channel: a message for the same
+conversation id from any other channel meets a forgotten identity, never the person's data
+(docs/security.md). In the logged-in web chat only the session token of the message's own
+connection names the person; a stored identity is never enough there. For tests and demos
+only, when the action server runs with ``ASSISTANT_TEST_IDENTITY=on`` (off by default), a
+message's metadata ``test_person_ref`` names the person. A channel that is not declared in
+common/channels.py gets no personal answer at all. The slot holds an opaque backend
 reference, never a personnummer.
 """
 
@@ -31,6 +36,7 @@ from actions.backend_types import (
     Profile,
 )
 from actions.identity.flow import (
+    IDENTITY_CHANNEL_SLOT,
     ORDER_SLOT,
     PENDING_SLOT,
     PERSON_SLOT,
@@ -40,7 +46,7 @@ from actions.identity.flow import (
 )
 from actions.identity.services import IdentityServices, default_services
 from actions.slots import BENEFIT_SLOT, LAST_PERSONAL_SLOT
-from common.channels import channel_kind
+from common.channels import input_kind
 from common.metadata import SESSION_PERSON_REF, TEST_PERSON_REF
 
 logger = logging.getLogger(__name__)
@@ -77,8 +83,15 @@ def test_identity_enabled(environ: Mapping[str, str]) -> bool:
 
 
 def channel_of(tracker: Tracker) -> str:
-    """The kind of channel the latest message came in on (web, sms, voice, ...)."""
-    return channel_kind(tracker.get_latest_input_channel()).value
+    """The kind of channel the latest message came in on (web, sms, voice, rest)."""
+    kind = input_kind(tracker.get_latest_input_channel())
+    if kind is None:
+        raise ValueError("undeclared channel")  # callers check declared_input first
+    return kind.value
+
+
+def declared_input(tracker: Tracker) -> bool:
+    return input_kind(tracker.get_latest_input_channel()) is not None
 
 
 def caller_for(tracker: Tracker, person_ref: str) -> Caller:
@@ -87,23 +100,59 @@ def caller_for(tracker: Tracker, person_ref: str) -> Caller:
                   logged_in_web=tracker.get_latest_input_channel() in LOGIN_CHANNELS)
 
 
+def bound_person(tracker: Tracker) -> str | None:
+    """The stored identification, if this message came in on the channel that made it."""
+    ref = tracker.get_slot(PERSON_SLOT)
+    input_channel = tracker.get_latest_input_channel()
+    if not ref or input_channel in LOGIN_CHANNELS or not declared_input(tracker):
+        return None
+    if tracker.get_slot(IDENTITY_CHANNEL_SLOT) != input_channel:
+        return None
+    return str(ref)
+
+
+def bound_order(tracker: Tracker) -> str | None:
+    """The BankID order waiting for confirmation, if it was started on this message's
+    channel: only that channel may collect it and be identified by it."""
+    order = tracker.get_slot(ORDER_SLOT)
+    if not order or tracker.get_slot(IDENTITY_CHANNEL_SLOT) != \
+            tracker.get_latest_input_channel():
+        return None
+    return str(order)
+
+
+def stale_identity(tracker: Tracker) -> bool:
+    """A stored identification or waiting order this message may not use (made on another
+    channel, or a web chat's): it is forgotten before anything else happens."""
+    return (bool(tracker.get_slot(PERSON_SLOT)) and bound_person(tracker) is None) or \
+        (bool(tracker.get_slot(ORDER_SLOT)) and bound_order(tracker) is None)
+
+
 def caller_of(tracker: Tracker, environ: Mapping[str, str]) -> tuple[Caller | None, bool]:
     """The identified person and channel; the flag says the ref came from the message
     (the web chat's verified session, or the test path) and should be kept in the slot."""
+    if not declared_input(tracker):
+        return None, False
     input_channel = tracker.get_latest_input_channel()
     metadata = tracker.latest_message.get("metadata") or {}
     session_ref = metadata.get(SESSION_PERSON_KEY)
     if input_channel in LOGIN_CHANNELS and isinstance(session_ref, str) and session_ref:
         # Set by the web chat channel from a verified session token, never by the browser.
         return caller_for(tracker, session_ref), True
-    ref = tracker.get_slot(PERSON_SLOT)
+    ref = bound_person(tracker)
     if ref:
-        return caller_for(tracker, str(ref)), False
+        return caller_for(tracker, ref), False
     if test_identity_enabled(environ):
         test_ref = metadata.get(TEST_IDENTITY_KEY)
         if isinstance(test_ref, str) and test_ref:
             return caller_for(tracker, test_ref), True
     return None, False
+
+
+def remembered(tracker: Tracker, person_ref: str) -> list[dict[str, Any]]:
+    """The slots that keep an identity that came with the message, bound to its channel."""
+    return [SlotSet(PERSON_SLOT, person_ref),
+            SlotSet(IDENTITY_CHANNEL_SLOT, tracker.get_latest_input_channel())]
 
 
 class PersonalAction(Action, abc.ABC):
@@ -130,10 +179,10 @@ class PersonalAction(Action, abc.ABC):
     async def identify(self, dispatcher: CollectingDispatcher,
                        tracker: Tracker) -> list[dict[str, Any]]:
         """No identified person yet: log in on the web, otherwise personnummer and BankID."""
-        if tracker.get_latest_input_channel() in LOGIN_CHANNELS:
+        if tracker.get_latest_input_channel() in LOGIN_CHANNELS or not declared_input(tracker):
             dispatcher.utter_message(response=UTTER_IDENTIFY)
             return []
-        order = tracker.get_slot(ORDER_SLOT)
+        order = bound_order(tracker)
         if order:  # a BankID order is waiting: this question is answered once it is confirmed
             followed = await follow_order(dispatcher, tracker, str(order), self.identity,
                                           self.backend)
@@ -148,6 +197,8 @@ class PersonalAction(Action, abc.ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
+        if stale_identity(tracker):
+            events += forget_identity()
         caller, from_test_path = caller_of(tracker, self._environ)
         if caller is not None and not from_test_path and identification_expired(
                 tracker, idle_seconds(self._environ)):
@@ -156,7 +207,7 @@ class PersonalAction(Action, abc.ABC):
         if caller is None:
             return events + await self.identify(dispatcher, tracker)
         if from_test_path:
-            events.append(SlotSet(PERSON_SLOT, caller.person_ref))
+            events += remembered(tracker, caller.person_ref)
         return events + await self.answer_identified(dispatcher, tracker, caller)
 
     async def answer_identified(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -1,13 +1,17 @@
-"""BankID Relying Party API v6 adapter: phone authentication, collect, cancel.
+"""BankID Relying Party API v6 adapter: authentication (phone or same device), collect, cancel.
 
 Talks JSON over HTTPS with mutual TLS: the RP's client certificate and key (PEM) from
 configuration, and BankID's CA certificate to verify the server. The endpoints and fields are
-those of RP API v6.0 (`/rp/v6.0/phone/auth`, `/rp/v6.0/collect`, `/rp/v6.0/cancel`).
+those of RP API v6.0 (`/rp/v6.0/phone/auth`, `/rp/v6.0/auth`, `/rp/v6.0/collect`,
+`/rp/v6.0/cancel`). The same-device flow needs ``endUserIp``; an SMS conversation has no
+device address of its own, so the configured ``BANKID_END_USER_IP`` (the address BankID is
+told the request comes from) is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import ssl
 from collections.abc import Mapping
@@ -16,7 +20,14 @@ from typing import Any
 
 import aiohttp
 
-from actions.identity.provider import AuthStatus, Collected, IdentityProviderError
+from actions.identity.provider import (
+    AuthFlow,
+    AuthRequest,
+    AuthStatus,
+    Collected,
+    IdentityProviderError,
+    StartedOrder,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,7 @@ class BankIdSettings:
     client_cert: str  # PEM file: the RP certificate
     client_key: str  # PEM file: its private key
     ca_cert: str  # PEM file: the CA that signed BankID's server certificate
+    end_user_ip: str = "127.0.0.1"  # sent as endUserIp in the same-device flow
     timeout: float = 5.0
 
     @classmethod
@@ -35,7 +47,8 @@ class BankIdSettings:
         if missing:
             raise ValueError(f"BankID adapter needs {', '.join(missing)}")
         return cls(environ["BANKID_URL"].rstrip("/"), environ["BANKID_CLIENT_CERT"],
-                   environ["BANKID_CLIENT_KEY"], environ["BANKID_CA_CERT"])
+                   environ["BANKID_CLIENT_KEY"], environ["BANKID_CA_CERT"],
+                   environ.get("BANKID_END_USER_IP", "127.0.0.1"))
 
     def ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.ca_cert)
@@ -44,6 +57,9 @@ class BankIdSettings:
 
 
 class BankIdRpClient:
+    # BankID keeps an unconfirmed order for at most three minutes.
+    order_lifetime = 180.0
+
     def __init__(self, settings: BankIdSettings,
                  ssl_context: ssl.SSLContext | None = None) -> None:
         self._settings = settings
@@ -75,10 +91,17 @@ class BankIdRpClient:
             raise IdentityProviderError("invalidResponse")
         return payload
 
-    async def start_phone_auth(self, personal_number: str, call_initiator: str) -> str:
-        payload = await self._post("/phone/auth", {"personalNumber": personal_number,
-                                                   "callInitiator": call_initiator})
-        return str(payload["orderRef"])
+    async def start(self, request: AuthRequest) -> StartedOrder:
+        visible = base64.b64encode(request.user_visible_data.encode("utf-8")).decode("ascii")
+        if request.flow is AuthFlow.PHONE:
+            payload = await self._post("/phone/auth", {
+                "personalNumber": request.personal_number, "callInitiator": "user",
+                "userVisibleData": visible})
+            return StartedOrder(str(payload["orderRef"]))
+        payload = await self._post("/auth", {
+            "endUserIp": self._settings.end_user_ip, "userVisibleData": visible,
+            "requirement": {"personalNumber": request.personal_number}})
+        return StartedOrder(str(payload["orderRef"]), str(payload["autoStartToken"]))
 
     async def collect(self, order_ref: str) -> Collected:
         payload = await self._post("/collect", {"orderRef": order_ref})

@@ -30,6 +30,9 @@ IDENTIFIED_AT_SLOT = "identified_at"
 ORDER_SLOT = "identification_order"
 FAILURES_SLOT = "identification_failures"
 PENDING_SLOT = "pending_action"
+# The input channel that started the order and made the identification: the only one that
+# may use them (actions/personal_action.py, docs/security.md).
+IDENTITY_CHANNEL_SLOT = "identity_channel"
 
 _OUTCOME_RESPONSES = {
     Outcome.CANCELLED: "utter_bankid_cancelled",
@@ -54,7 +57,8 @@ def order_key(order_ref: str) -> str:
 
 def forget_identity() -> list[dict[str, Any]]:
     return [SlotSet(PERSON_SLOT, None), SlotSet(IDENTIFIED_AT_SLOT, None),
-            SlotSet(ORDER_SLOT, None), SlotSet(PENDING_SLOT, None)]
+            SlotSet(ORDER_SLOT, None), SlotSet(PENDING_SLOT, None),
+            SlotSet(IDENTITY_CHANNEL_SLOT, None)]
 
 
 def identification_expired(tracker: Tracker, idle_seconds: float) -> bool:
@@ -98,6 +102,8 @@ async def follow_order(dispatcher: CollectingDispatcher, tracker: Tracker, order
         dispatcher.utter_message(response="utter_bankid_still_waiting")
         return OrderFollowed([SlotSet(ORDER_SLOT, order_ref)])
     await services.vault.forget(order_key(order_ref))
+    if expected is not None:  # the person may start a new order from any conversation now
+        await services.limiter.release(services.person_key(expected), tracker.sender_id)
     count_identification(outcome.value)
     if outcome is not Outcome.CONFIRMED or expected is None:
         return OrderFollowed(failed(dispatcher, tracker,
@@ -114,5 +120,6 @@ async def follow_order(dispatcher: CollectingDispatcher, tracker: Tracker, order
         return OrderFollowed([SlotSet(ORDER_SLOT, None)])
     dispatcher.utter_message(response="utter_identified")
     return OrderFollowed([SlotSet(PERSON_SLOT, person_ref),
+                          SlotSet(IDENTITY_CHANNEL_SLOT, tracker.get_latest_input_channel()),
                           SlotSet(IDENTIFIED_AT_SLOT, time.time()), SlotSet(ORDER_SLOT, None),
                           SlotSet(FAILURES_SLOT, 0), SlotSet(PENDING_SLOT, None)], person_ref)

@@ -1,4 +1,12 @@
-"""The identity-provider interface: start a phone authentication, collect it, cancel it."""
+"""The identity-provider interface: start an authentication, collect it, cancel it.
+
+Which BankID flow depends on where the person is (the RP API v6's flows): on a phone call with
+the agency, a phone authentication that the person initiated (``callInitiator: user``); in an
+SMS conversation or a REST integration nobody is on a call, so an authentication on the
+person's own device, started by the autostart link the assistant sends, and restricted to
+the personnummer given (``requirement.personalNumber``). The text BankID shows
+(``userVisibleData``) names the channel, so a push nobody asked for is recognisable.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +39,29 @@ class Collected:
     personal_number: str | None = None  # only when complete; 12 digits
 
 
+class AuthFlow(str, Enum):
+    PHONE = "phone"  # the person called the agency and is on the line
+    SAME_DEVICE = "same_device"  # BankID opened by the autostart link on the person's device
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    personal_number: str  # 12 digits
+    flow: AuthFlow
+    user_visible_data: str  # plain text, shown in the BankID app
+
+
+@dataclass(frozen=True)
+class StartedOrder:
+    order_ref: str
+    auto_start_token: str | None = None  # the same-device flow's token for the link
+
+
+def autostart_link(auto_start_token: str) -> str:
+    """The universal link that opens BankID on the same device (no redirect back)."""
+    return f"https://app.bankid.com/?autostarttoken={auto_start_token}&redirect=null"
+
+
 class IdentityProviderError(Exception):
     """The provider refused the request or could not be reached."""
 
@@ -40,8 +71,12 @@ class IdentityProviderError(Exception):
 
 
 class IdentityProvider(Protocol):
-    async def start_phone_auth(self, personal_number: str, call_initiator: str) -> str:
-        """Starts an authentication for the 12-digit number; returns the order reference."""
+    # Seconds an unconfirmed order lives: how long it blocks another for the same person.
+    @property
+    def order_lifetime(self) -> float: ...
+
+    async def start(self, request: AuthRequest) -> StartedOrder:
+        """Starts an authentication that only the given person can complete."""
 
     async def collect(self, order_ref: str) -> Collected: ...
 

@@ -9,6 +9,8 @@ simulator's orders, so that any action server can go on with an identification a
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,10 +18,33 @@ from pathlib import Path
 
 from actions.identity.bankid_rp import BankIdRpClient, BankIdSettings
 from actions.identity.provider import IdentityProvider
-from actions.identity.rate_limit import RedisStartLimiter, StartLimiter, StartLimits
+from actions.identity.rate_limit import (
+    RedisStartLimiter,
+    StartLimit,
+    StartLimiter,
+    StartLimits,
+)
 from actions.identity.simulator import BankIdSimulator, RedisOrders
 from common.identity_vault import Vault, VaultSettings, open_vault
 from common.shared_state import handle_from_env
+
+
+@dataclass(frozen=True)
+class StartLimitSettings:
+    """BankID starts allowed per 15 minutes (the limiter's window), under each key."""
+
+    per_conversation: int = 3  # IDENTITY_MAX_STARTS, also per calling number
+    per_person: int = 3  # IDENTITY_MAX_STARTS_PER_PERSON
+    everyone: int = 1000  # IDENTITY_MAX_STARTS_GLOBAL: all conversations together
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> StartLimitSettings:
+        settings = cls(int(environ.get("IDENTITY_MAX_STARTS", "3")),
+                       int(environ.get("IDENTITY_MAX_STARTS_PER_PERSON", "3")),
+                       int(environ.get("IDENTITY_MAX_STARTS_GLOBAL", "1000")))
+        if min(settings.per_conversation, settings.per_person, settings.everyone) < 1:
+            raise ValueError("IDENTITY_MAX_STARTS* must be at least 1")
+        return settings
 
 
 @dataclass
@@ -27,6 +52,9 @@ class IdentityServices:
     provider: IdentityProvider
     vault: Vault
     limiter: StartLimits
+    # The key of the personnummer's hash under which a person's starts are counted.
+    person_key_secret: bytes = b"tests"
+    limits: StartLimitSettings = field(default_factory=StartLimitSettings)
     # How long one turn waits for the BankID confirmation: well inside Twilio's 15 s.
     wait_seconds: float = 6.0
     poll_interval: float = 1.0
@@ -48,20 +76,37 @@ class IdentityServices:
                 orders=RedisOrders(handle, vault_settings.key) if handle else None)
         else:
             raise ValueError(f"IDENTITY_PROVIDER must be simulator or bankid, not {kind!r}")
-        max_starts = int(environ.get("IDENTITY_MAX_STARTS", "3"))
         limiter: StartLimits
         if handle is not None:
-            limiter = RedisStartLimiter(handle, max_starts=max_starts)
+            limiter = RedisStartLimiter(handle)
         else:
             limiter = StartLimiter(Path(environ.get("IDENTITY_ATTEMPTS_PATH",
-                                                    "var/identity-attempts.db")),
-                                   max_starts=max_starts)
+                                                    "var/identity-attempts.db")))
         return cls(
             provider=provider,
             vault=open_vault(vault_settings, handle),
             limiter=limiter,
+            person_key_secret=vault_settings.key,
+            limits=StartLimitSettings.from_env(environ),
             wait_seconds=float(environ.get("IDENTITY_WAIT_SECONDS", "6")),
         )
+
+    def person_key(self, personal_number: str) -> str:
+        """A keyed hash of the personnummer: the same for every conversation, and not the
+        number (without the key, the ~40 million valid numbers cannot be tried)."""
+        digest = hmac.new(self.person_key_secret, f"person:{personal_number}".encode(),
+                          hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    def start_limits(self, conversation_id: str, caller_hash: str | None,
+                     personal_number: str) -> list[StartLimit]:
+        limits = [StartLimit(f"conversation:{conversation_id}", self.limits.per_conversation),
+                  StartLimit(f"person:{self.person_key(personal_number)}",
+                             self.limits.per_person),
+                  StartLimit("everyone", self.limits.everyone)]
+        if caller_hash:
+            limits.append(StartLimit(f"caller:{caller_hash}", self.limits.per_conversation))
+        return limits
 
 
 _shared: IdentityServices | None = None

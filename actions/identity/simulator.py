@@ -23,7 +23,14 @@ from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from actions.identity.provider import AuthStatus, Collected, IdentityProviderError
+from actions.identity.provider import (
+    AuthFlow,
+    AuthRequest,
+    AuthStatus,
+    Collected,
+    IdentityProviderError,
+    StartedOrder,
+)
 from common.shared_state import RedisHandle
 
 DEMO_PERSONS = frozenset({"191212121212", "191010101010", "191111111116", "194004040400",
@@ -147,16 +154,22 @@ class BankIdSimulator:
         self._clock = clock
         self._orders: SimulatorOrders = orders or MemoryOrders()
 
-    async def start_phone_auth(self, personal_number: str, call_initiator: str) -> str:
-        if call_initiator not in {"user", "RP"}:
+    @property
+    def order_lifetime(self) -> float:
+        """Seconds an unconfirmed order lives."""
+        return self._expire_after
+
+    async def start(self, request: AuthRequest) -> StartedOrder:
+        if not request.user_visible_data or len(request.personal_number) != 12:
             raise IdentityProviderError("invalidParameters")
         # As BankID: only an order still waiting blocks a new one (a completed one does not).
         order_ref = secrets.token_hex(16)
         now = self._clock()
-        if not await self._orders.add(order_ref, SimulatedOrder(personal_number, now),
+        if not await self._orders.add(order_ref, SimulatedOrder(request.personal_number, now),
                                       now + self._expire_after):
             raise IdentityProviderError("alreadyInProgress")
-        return order_ref
+        token = secrets.token_hex(16) if request.flow is AuthFlow.SAME_DEVICE else None
+        return StartedOrder(order_ref, token)
 
     async def collect(self, order_ref: str) -> Collected:
         order = await self._orders.get(order_ref)

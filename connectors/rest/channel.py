@@ -8,11 +8,20 @@ get a 400 with a reason and reach nothing.
 An optional ``message_id`` (the client's, unique per message: a UUID) makes retries safe: the
 same message sent again with the same id is answered with the replies it got the first time
 instead of being processed twice (connectors/rest/once.py).
+
+REST is not a public citizen channel (docs/security.md): the public proxy does not forward it,
+and with a token configured (``token`` in credentials.yml or ``REST_CHANNEL_TOKEN``; production
+mode requires one) every request must carry ``Authorization: Bearer <token>``. Whoever holds
+the token picks conversation ids, but never one of another channel (``web-``, ``sms-``,
+``voice-``: refused with 403 by the gate, connectors/base/gate.py), and the client's metadata
+is cut to what a client may say (``language``, and the test-only ``test_person_ref``).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,14 +30,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from common.identity_vault import METADATA_KEY, IdentityVault
+from common.identity_vault import IdentityVault
+from connectors.base.gate import GateRefusedError, admit, client_metadata, gated
 from connectors.base.redaction import vault_redaction
-from connectors.base.turn_metrics import measured
 from connectors.rest.once import MAX_MESSAGE_ID_CHARS, handle_once
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_CHARS = 20_000
+TOKEN_ENV = "REST_CHANNEL_TOKEN"
+MIN_TOKEN_CHARS = 32
 
 
 class RedactingRestInput(InputChannel):
@@ -42,16 +53,26 @@ class RedactingRestInput(InputChannel):
         limit = int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS))
         if limit <= 0:
             raise ValueError("rest: max_message_chars must be positive")
-        return cls(limit)
+        token = str(credentials.get("token") or os.environ.get(TOKEN_ENV) or "")
+        if token and len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(f"rest: the token must have at least {MIN_TOKEN_CHARS} characters")
+        return cls(limit, token=token or None)
 
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
-                 vault: IdentityVault | None = None) -> None:
+                 vault: IdentityVault | None = None, token: str | None = None) -> None:
         self._max_chars = max_message_chars
         self._redact = vault_redaction(vault)
+        self._token = token
+
+    def _authorised(self, request: Request) -> bool:
+        if self._token is None:
+            return True
+        given = request.headers.get("authorization") or ""
+        return hmac.compare_digest(given.encode(), f"Bearer {self._token}".encode())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("redacting_rest", __name__)
-        on_new_message = measured(self.name(), on_new_message)
+        on_new_message = gated(self.name(), on_new_message)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -59,6 +80,9 @@ class RedactingRestInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "a valid bearer token is required"}, status=401,
+                                     headers={"WWW-Authenticate": "Bearer"})
             try:
                 body = request.json
             except Exception:
@@ -67,8 +91,7 @@ class RedactingRestInput(InputChannel):
             if problem:
                 return response.json({"error": problem}, status=400)
             text = str(body.get("message") or "")
-            metadata = dict(body.get("metadata") or {})
-            metadata.pop(METADATA_KEY, None)  # only this channel may set it
+            metadata: dict[str, Any] = client_metadata(body.get("metadata"))
             text, vault_metadata = await self._redact(text)
             metadata.update(vault_metadata)
             collector = CollectingOutputChannel()
@@ -77,11 +100,15 @@ class RedactingRestInput(InputChannel):
                                   input_channel=self.name(), metadata=metadata,
                                   message_id=message_id)
             agent = getattr(request.app.ctx, "agent", None)
-            if message_id is None or agent is None or not agent.is_ready():
-                await on_new_message(message)
-            else:  # a retry of a message already handled gets the same answer again
-                await handle_once(agent, message,
-                                  measured(self.name(), agent.processor.handle_message))
+            try:
+                admit(self.name(), message)
+                if message_id is None or agent is None or not agent.is_ready():
+                    await on_new_message(message)
+                else:  # a retry of a message already handled gets the same answer again
+                    await handle_once(agent, message,
+                                      gated(self.name(), agent.processor.handle_message))
+            except GateRefusedError as refusal:
+                return response.json({"error": str(refusal)}, status=403)
             return response.json(collector.messages)
 
         return webhook

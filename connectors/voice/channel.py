@@ -40,9 +40,9 @@ from bot.i18n import Catalogs
 from bot.rendering import for_sms
 from bot.support import load_support_line
 from common.shared_state import RedisHandle, SharedState
+from connectors.base.gate import gated
 from connectors.base.redaction import phrase_translator, vault_redaction
 from connectors.base.tasks import BackgroundTasks
-from connectors.base.turn_metrics import measured
 from connectors.sms.conversations import ConversationIds
 from connectors.sms.outbound import OutboundSender, TwilioRestTransport
 from connectors.sms.store import open_sms_store
@@ -304,7 +304,7 @@ class TwilioVoiceInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint(f"{CHANNEL_NAME}_webhook", __name__)
         settings = self.settings
-        on_new_message = measured(CHANNEL_NAME, on_new_message)
+        on_new_message = gated(CHANNEL_NAME, on_new_message)
 
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok" if settings.enabled else "not configured"})

@@ -25,7 +25,7 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from common.personal_number import redact
 from common.shared_state import KeyLocks, LockUnavailableError
-from connectors.base.turn_metrics import measured
+from connectors.base.gate import gated
 from connectors.webchat.config import WebChatConfig
 from connectors.webchat.history import HistorySource
 from connectors.webchat.locks import SessionLocks
@@ -73,7 +73,7 @@ class ChatEvents:
         self._auth = authenticator
         self._ids = session_ids
         self._history = history
-        self._on_new_message = measured(CHANNEL_NAME, on_new_message)
+        self._on_new_message = gated(CHANNEL_NAME, on_new_message)
         self._limiter = limiter or RateLimiter(config.rate_limit)
         self._locks: KeyLocks = locks or SessionLocks()
         self._connections: dict[str, Connection] = {}

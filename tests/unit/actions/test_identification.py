@@ -14,9 +14,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identification import ActionLogOut, ActionReceivePersonalNumber
-from actions.identity.provider import AuthStatus, Collected
+from actions.identity.provider import AuthRequest, AuthStatus, Collected, StartedOrder
 from actions.identity.rate_limit import StartLimiter
-from actions.identity.services import IdentityServices
+from actions.identity.services import IdentityServices, StartLimitSettings
 from actions.identity.simulator import SIMULATES_CANCEL, SIMULATES_TIMEOUT, BankIdSimulator
 from actions.payments import ActionNextPayment
 from common.identity_vault import IdentityVault, VaultSettings
@@ -34,17 +34,22 @@ def services(tmp_path: Path) -> IdentityServices:
     return IdentityServices(
         provider=BankIdSimulator(confirm_after=0, expire_after=30),
         vault=IdentityVault(VaultSettings(tmp_path / "vault.db", Fernet.generate_key())),
-        limiter=StartLimiter(tmp_path / "attempts.db", max_starts=3),
+        limiter=StartLimiter(tmp_path / "attempts.db"),
+        limits=StartLimitSettings(per_conversation=3, per_person=3, everyone=1000),
+        person_key_secret=b"test key",
         wait_seconds=0.05, poll_interval=0.01, sleep=_no_wait)
 
 
 def tracker(slots: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
             sender: str = "conversation-1", channel: str = "rest",
             times: tuple[float, ...] = (1000.0,)) -> Tracker:
+    slots = dict(slots or {})
+    if slots.get("person_ref") or slots.get("identification_order"):
+        slots.setdefault("identity_channel", channel)  # made on this channel
     latest = {"intent": {"name": "provide_personal_number"}, "metadata": metadata or {}}
     events = [{"event": "user", "timestamp": t, "input_channel": channel, "parse_data": latest}
               for t in times]
-    return Tracker(sender, slots or {}, latest, events, False, None, None, "action_listen")
+    return Tracker(sender, slots, latest, events, False, None, None, "action_listen")
 
 
 def run(action: Action, track: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
@@ -65,7 +70,8 @@ def test_valid_number_is_confirmed_and_the_pending_question_answered(
                                        given(services, TOLVAN)))
     # The waiting question is answered in the same run: no follow-up action for a policy to
     # lose track of (docs/dialogue.md).
-    assert said == ["utter_confirm_in_bankid", "utter_identified", "utter_next_payment",
+    assert said == ["utter_confirm_in_bankid", "utter_open_bankid_link",
+                    "utter_identified", "utter_next_payment",
                     "utter_preliminary_payments"]
     assert SlotSet("person_ref", "tolvan") in events
     assert SlotSet("pending_action", None) in events
@@ -78,9 +84,9 @@ class RecordingSimulator(BankIdSimulator):
         super().__init__(confirm_after=0)
         self.started: list[str] = []
 
-    async def start_phone_auth(self, personal_number: str, call_initiator: str) -> str:
-        self.started.append(personal_number)
-        return await super().start_phone_auth(personal_number, call_initiator)
+    async def start(self, request: AuthRequest) -> StartedOrder:
+        self.started.append(request.personal_number)
+        return await super().start(request)
 
 
 def test_missing_or_invalid_number_is_asked_again_then_support_line(
@@ -107,7 +113,8 @@ def test_a_vault_token_works_once(services: IdentityServices) -> None:
 def test_cancel_in_the_app(services: IdentityServices) -> None:
     events, said = run(ActionReceivePersonalNumber(demo_backend(), services),
                        tracker(metadata=given(services, SIMULATES_CANCEL)))
-    assert said == ["utter_confirm_in_bankid", "utter_bankid_cancelled"]
+    assert said == ["utter_confirm_in_bankid", "utter_open_bankid_link",
+                    "utter_bankid_cancelled"]
     assert SlotSet("identification_order", None) in events
 
 
@@ -115,7 +122,8 @@ def test_still_waiting_keeps_the_order_and_the_next_question_collects_it(
         services: IdentityServices) -> None:
     events, said = run(ActionReceivePersonalNumber(demo_backend(), services),
                        tracker(metadata=given(services, SIMULATES_TIMEOUT)))
-    assert said == ["utter_confirm_in_bankid", "utter_bankid_still_waiting"]
+    assert said == ["utter_confirm_in_bankid", "utter_open_bankid_link",
+                    "utter_bankid_still_waiting"]
     (order,) = [e["value"] for e in events if e.get("name") == "identification_order"]
     assert order
     # The next personal question looks at the same order again (still not confirmed).
@@ -133,12 +141,14 @@ def test_confirmed_by_someone_else_is_refused(services: IdentityServices) -> Non
     services.provider = WrongPersonProvider()
     events, said = run(ActionReceivePersonalNumber(demo_backend(), services),
                        tracker(metadata=given(services, TOLVAN)))
-    assert said == ["utter_confirm_in_bankid", "utter_bankid_wrong_person"]
+    assert said == ["utter_confirm_in_bankid", "utter_open_bankid_link",
+                    "utter_bankid_wrong_person"]
     assert not [e for e in events if e.get("name") == "person_ref" and e.get("value")]
 
 
 def test_starts_are_rate_limited_per_conversation_and_per_caller(
         services: IdentityServices) -> None:
+    services.limits = StartLimitSettings(per_conversation=3, per_person=100, everyone=1000)
     action = ActionReceivePersonalNumber(demo_backend(), services)
     for _ in range(3):
         run(action, tracker(metadata=given(services, SIMULATES_CANCEL)))

@@ -4,6 +4,7 @@ BankID server over mutual TLS (certificates made for the test)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import ipaddress
 import ssl
@@ -20,15 +21,20 @@ from cryptography.x509.oid import NameOID
 
 from actions.identity.bankid_rp import BankIdRpClient, BankIdSettings
 from actions.identity.provider import (
+    AuthFlow,
+    AuthRequest,
     AuthStatus,
     Collected,
     IdentityProviderError,
     Outcome,
+    StartedOrder,
+    autostart_link,
     outcome_of,
 )
 from actions.identity.simulator import SIMULATES_CANCEL, SIMULATES_TIMEOUT, BankIdSimulator
 
 TOLVAN = "191212121212"
+FAILS_TO_START = "190001010008"  # the fake BankID refuses this one
 
 
 class Clock:
@@ -44,7 +50,7 @@ def test_simulator_demo_person_confirms_after_the_delay() -> None:
     simulator = BankIdSimulator(confirm_after=2, expire_after=30, clock=clock)
 
     async def scenario() -> tuple[Collected, Collected]:
-        order = await simulator.start_phone_auth(TOLVAN, "user")
+        order = (await simulator.start(phone(TOLVAN))).order_ref
         first = await simulator.collect(order)
         clock.now = 2.5
         return first, await simulator.collect(order)
@@ -62,10 +68,10 @@ def test_simulator_a_cancelled_order_does_not_block_a_new_one() -> None:
     simulator = BankIdSimulator(confirm_after=2, expire_after=30, clock=clock)
 
     async def scenario() -> str:
-        first = await simulator.start_phone_auth(SIMULATES_CANCEL, "user")
+        first = (await simulator.start(phone(SIMULATES_CANCEL))).order_ref
         clock.now = 3
         assert (await simulator.collect(first)).hint_code == "userCancel"
-        return await simulator.start_phone_auth(SIMULATES_CANCEL, "user")
+        return (await simulator.start(phone(SIMULATES_CANCEL))).order_ref
 
     assert asyncio.run(scenario())
 
@@ -81,7 +87,7 @@ def test_simulator_documented_numbers(number: str, at: float, outcome: Outcome) 
     simulator = BankIdSimulator(confirm_after=2, expire_after=30, clock=clock)
 
     async def scenario() -> Collected:
-        order = await simulator.start_phone_auth(number, "user")
+        order = (await simulator.start(phone(number))).order_ref
         clock.now = at
         return await simulator.collect(order)
 
@@ -92,9 +98,9 @@ def test_simulator_refuses_a_second_order_in_progress_and_cancels() -> None:
     simulator = BankIdSimulator(clock=Clock())
 
     async def scenario() -> Collected:
-        order = await simulator.start_phone_auth(TOLVAN, "RP")
+        order = (await simulator.start(phone(TOLVAN))).order_ref
         with pytest.raises(IdentityProviderError, match="alreadyInProgress"):
-            await simulator.start_phone_auth(TOLVAN, "RP")
+            await simulator.start(phone(TOLVAN))
         await simulator.cancel(order)
         return await simulator.collect(order)
 
@@ -143,6 +149,10 @@ def pki(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def phone(number: str) -> AuthRequest:
+    return AuthRequest(number, AuthFlow.PHONE, "Försäkringskassan: legitimering")
+
+
 class FakeBankId:
     """Speaks the v6 JSON: one order that completes on the second collect."""
 
@@ -154,10 +164,17 @@ class FakeBankId:
         body = await request.json()
         self.requests.append((request.path, body))
         if request.path.endswith("/phone/auth"):
-            if body.get("callInitiator") not in {"user", "RP"}:
+            if body.get("callInitiator") not in {"user", "RP"} or \
+                    body.get("personalNumber") == FAILS_TO_START:
                 return web.json_response({"errorCode": "invalidParameters",
                                           "details": "callInitiator"}, status=400)
             return web.json_response({"orderRef": "order-1"})
+        if request.path.endswith("/auth"):
+            if not body.get("endUserIp"):
+                return web.json_response({"errorCode": "invalidParameters",
+                                          "details": "endUserIp"}, status=400)
+            return web.json_response({"orderRef": "order-2", "autoStartToken": "start-2",
+                                      "qrStartToken": "qr", "qrStartSecret": "secret"})
         if request.path.endswith("/collect"):
             self.collects += 1
             if self.collects == 1:
@@ -199,7 +216,7 @@ def test_phone_auth_and_collect_over_mutual_tls(pki: Path) -> None:
     async def test(url: str) -> list[Collected]:
         client = BankIdRpClient(_settings(pki, url))
         try:
-            order = await client.start_phone_auth(TOLVAN, "user")
+            order = (await client.start(phone(TOLVAN))).order_ref
             results = [await client.collect(order), await client.collect(order)]
             await client.cancel(order)
             return results
@@ -209,8 +226,11 @@ def test_phone_auth_and_collect_over_mutual_tls(pki: Path) -> None:
     pending, complete = asyncio.run(_serve(pki, fake, test))
     assert pending == Collected(AuthStatus.PENDING, "outstandingTransaction", None)
     assert complete == Collected(AuthStatus.COMPLETE, None, TOLVAN)
-    assert fake.requests[0] == ("/rp/v6.0/phone/auth",
-                                {"personalNumber": TOLVAN, "callInitiator": "user"})
+    # The person called the agency; BankID shows them what the order is for.
+    assert fake.requests[0] == ("/rp/v6.0/phone/auth", {
+        "personalNumber": TOLVAN, "callInitiator": "user",
+        "userVisibleData": base64.b64encode(
+            "Försäkringskassan: legitimering".encode()).decode()})
     assert [path for path, _ in fake.requests][1:] == [
         "/rp/v6.0/collect", "/rp/v6.0/collect", "/rp/v6.0/cancel"]
 
@@ -220,7 +240,7 @@ def test_error_codes_are_reported(pki: Path) -> None:
         client = BankIdRpClient(_settings(pki, url))
         try:
             with pytest.raises(IdentityProviderError, match="invalidParameters"):
-                await client.start_phone_auth(TOLVAN, "somebody")
+                await client.start(phone(FAILS_TO_START))
         finally:
             await client.close()
 
@@ -236,12 +256,35 @@ def test_without_the_client_certificate_there_is_no_connection(pki: Path) -> Non
         client = BankIdRpClient(settings, ssl.create_default_context(cafile=settings.ca_cert))
         try:
             with pytest.raises(IdentityProviderError, match="unreachable"):
-                await client.start_phone_auth(TOLVAN, "user")
+                await client.start(phone(TOLVAN))
         finally:
             await client.close()
 
     asyncio.run(_serve(pki, fake, test))
     assert fake.requests == []
+
+
+def test_same_device_auth_is_restricted_to_the_person_and_gives_the_autostart_token(
+        pki: Path) -> None:
+    # An SMS conversation: nobody is on a call, so no phone authentication.
+    fake = FakeBankId()
+
+    async def test(url: str) -> StartedOrder:
+        client = BankIdRpClient(_settings(pki, url))
+        try:
+            return await client.start(AuthRequest(TOLVAN, AuthFlow.SAME_DEVICE, "i sms"))
+        finally:
+            await client.close()
+
+    started = asyncio.run(_serve(pki, fake, test))
+    assert started == StartedOrder("order-2", "start-2")
+    path, body = fake.requests[0]
+    assert path == "/rp/v6.0/auth"
+    assert body["requirement"] == {"personalNumber": TOLVAN}
+    assert "callInitiator" not in body and body["endUserIp"] == "127.0.0.1"
+    assert base64.b64decode(body["userVisibleData"]).decode() == "i sms"
+    assert autostart_link("start-2") == (
+        "https://app.bankid.com/?autostarttoken=start-2&redirect=null")
 
 
 def test_settings_from_environment_say_what_is_missing() -> None:

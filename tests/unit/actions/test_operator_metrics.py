@@ -15,9 +15,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identification import ActionReceivePersonalNumber
-from actions.identity.provider import IdentityProviderError
+from actions.identity.provider import AuthRequest, IdentityProviderError, StartedOrder
 from actions.identity.rate_limit import StartLimiter
-from actions.identity.services import IdentityServices
+from actions.identity.services import IdentityServices, StartLimitSettings
 from actions.identity.simulator import SIMULATES_CANCEL, BankIdSimulator
 from common.identity_vault import IdentityVault, VaultSettings
 from connectors.base.turn_metrics import measured
@@ -38,7 +38,8 @@ def services(tmp_path: Path) -> IdentityServices:
     return IdentityServices(
         provider=BankIdSimulator(confirm_after=0, expire_after=30),
         vault=IdentityVault(VaultSettings(tmp_path / "vault.db", Fernet.generate_key())),
-        limiter=StartLimiter(tmp_path / "attempts.db", max_starts=10),
+        limiter=StartLimiter(tmp_path / "attempts.db"),
+        limits=StartLimitSettings(per_conversation=10, per_person=10, everyone=100),
         wait_seconds=0.05, poll_interval=0.01, sleep=_no_wait)
 
 
@@ -65,7 +66,7 @@ def test_each_ended_identification_is_counted_by_outcome(services: IdentityServi
 
 
 class BrokenProvider(BankIdSimulator):
-    async def start_phone_auth(self, personal_number: str, call_initiator: str) -> str:
+    async def start(self, request: AuthRequest) -> StartedOrder:
         raise IdentityProviderError("unreachable")
 
 

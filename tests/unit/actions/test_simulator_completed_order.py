@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from actions.identity.provider import AuthStatus, IdentityProviderError
+from actions.identity.provider import AuthFlow, AuthRequest, AuthStatus, IdentityProviderError
 from actions.identity.simulator import BankIdSimulator
 
 
@@ -14,11 +14,12 @@ def test_only_a_waiting_order_blocks_a_new_one() -> None:
     simulator = BankIdSimulator(confirm_after=2, expire_after=30, clock=lambda: now[0])
 
     async def scenario() -> None:
-        first = await simulator.start_phone_auth("191212121212", "user")
+        request = AuthRequest("191212121212", AuthFlow.PHONE, "Försäkringskassan")
+        first = (await simulator.start(request)).order_ref
         with pytest.raises(IdentityProviderError, match="alreadyInProgress"):
-            await simulator.start_phone_auth("191212121212", "user")
+            await simulator.start(request)
         now[0] = 3.0
         assert (await simulator.collect(first)).status is AuthStatus.COMPLETE
-        second = await simulator.start_phone_auth("191212121212", "user")
+        second = (await simulator.start(request)).order_ref
         assert second != first
     asyncio.run(scenario())

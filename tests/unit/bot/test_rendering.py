@@ -15,7 +15,7 @@ def _identity(text: str) -> str:
     return text
 
 
-@pytest.mark.parametrize(("name", "kind"), [("rest", ChannelKind.WEB),
+@pytest.mark.parametrize(("name", "kind"), [("rest", ChannelKind.WEB),  # rendering only: the output channel
                                             ("socketio", ChannelKind.WEB),
                                             ("twilio", ChannelKind.SMS),
                                             ("twilio_voice", ChannelKind.VOICE),
