@@ -29,7 +29,7 @@ def test_a_representative_cannot_read_the_principals_data(
 
 
 @pytest.mark.parametrize("resource", ["cases", "payments"])
-@pytest.mark.parametrize("channel", ["sms", "voice"])
+@pytest.mark.parametrize("channel", ["sms", "voice", "rest"])
 def test_protected_identity_gets_no_details_on_sms_or_voice(
     api: Api, refs: dict[str, str], resource: str, channel: str
 ) -> None:
@@ -48,7 +48,7 @@ def test_protected_identity_gets_details_on_web(
 
 
 @pytest.mark.parametrize("resource", ["cases", "payments"])
-@pytest.mark.parametrize("channel", ["sms", "voice"])
+@pytest.mark.parametrize("channel", ["sms", "voice", "rest"])
 def test_unprotected_person_gets_details_on_sms_and_voice(
     api: Api, refs: dict[str, str], resource: str, channel: str
 ) -> None:

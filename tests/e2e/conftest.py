@@ -203,7 +203,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
            "IDENTITY_VAULT_KEY": Fernet.generate_key().decode(),
            "IDENTITY_VAULT_PATH": str(workdir / "vault.db"),
            "IDENTITY_ATTEMPTS_PATH": str(workdir / "attempts.db"),
-           "IDENTITY_MAX_STARTS": "50", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.5"}
+           "IDENTITY_MAX_STARTS": "50", "IDENTITY_MAX_STARTS_PER_PERSON": "500",
+           "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.5"}
     logs = [(workdir / name).open("wb") for name in ("actions.log", "rasa.log")]
     processes = [
         subprocess.Popen([sys.executable, "-m", "actions.server",

@@ -32,8 +32,11 @@ def test_identify_then_get_the_answer_then_log_out(assistant: Assistant) -> None
         next(iter(expected("utter_ask_personal_number", "sv")))]
     replies = assistant.texts(sender, "19121212-1212")
     assert replies[0] in expected("utter_confirm_in_bankid", "sv")
-    assert replies[1] in expected("utter_identified", "sv")
-    assert "12 345 kr" in replies[2]  # the pending question, answered
+    # Nobody is on a call: BankID is opened on the person's device with the autostart link.
+    assert re.fullmatch(r".*https://app\.bankid\.com/\?autostarttoken=[0-9a-f]{32}"
+                        r"&redirect=null", replies[1])
+    assert replies[2] in expected("utter_identified", "sv")
+    assert "12 345 kr" in replies[3]  # the pending question, answered
     assert assistant.texts(sender, "logga ut") == [
         next(iter(expected("utter_logged_out", "sv")))]
     assert assistant.texts(sender, "när kommer mina pengar?") == [

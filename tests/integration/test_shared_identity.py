@@ -19,7 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identification import ActionReceivePersonalNumber
 from actions.identity.provider import AuthStatus, IdentityProviderError
-from actions.identity.rate_limit import RedisStartLimiter
+from actions.identity.provider import AuthFlow, AuthRequest
+from actions.identity.rate_limit import RedisStartLimiter, StartLimit
 from actions.identity.services import IdentityServices
 from actions.identity.simulator import SIMULATES_TIMEOUT, BankIdSimulator, RedisOrders
 from actions.payments import ActionNextPayment
@@ -28,6 +29,8 @@ from common.shared_state import PREFIX_ENV, URL_ENV, RedisHandle, SharedState
 from tests.unit.fake_backend import demo_backend
 
 T = TypeVar("T")
+PHONE_TOLVAN = AuthRequest("191212121212", AuthFlow.PHONE, "Försäkringskassan")
+PHONE_SIMULATES_TIMEOUT = AuthRequest(SIMULATES_TIMEOUT, AuthFlow.PHONE, "Försäkringskassan")
 TOLVAN = "191212121212"
 KEY = Fernet.generate_key()
 
@@ -73,17 +76,17 @@ def test_an_order_started_on_one_action_server_is_collected_on_another(
     a, b = simulator(shared, clock), simulator(shared, clock)
 
     async def scenario() -> None:
-        order = await a.start_phone_auth(TOLVAN, "user")
+        order = (await a.start(PHONE_TOLVAN)).order_ref
         assert (await b.collect(order)).status is AuthStatus.PENDING
         # Still waiting: neither server may start a second order for the number.
         for server in (a, b):
             with pytest.raises(IdentityProviderError, match="alreadyInProgress"):
-                await server.start_phone_auth(TOLVAN, "user")
+                await server.start(PHONE_TOLVAN)
         clock.now += 2.5
         collected = await b.collect(order)
         assert (collected.status, collected.personal_number) == (AuthStatus.COMPLETE, TOLVAN)
         # Completed on B: A may start the next one at once (as BankID).
-        again = await a.start_phone_auth(TOLVAN, "user")
+        again = (await a.start(PHONE_TOLVAN)).order_ref
         await b.cancel(again)
         assert (await a.collect(again)).hint_code == "cancelled"
         with pytest.raises(IdentityProviderError, match="invalidParameters"):
@@ -98,7 +101,7 @@ def test_a_waiting_order_expires_for_every_server(shared: SharedState) -> None:
     a, b = simulator(shared, clock), simulator(shared, clock)
 
     async def scenario() -> None:
-        order = await a.start_phone_auth(SIMULATES_TIMEOUT, "user")
+        order = (await a.start(PHONE_SIMULATES_TIMEOUT)).order_ref
         clock.now += 31
         assert (await b.collect(order)).hint_code == "expiredTransaction"
     run(scenario())
@@ -145,35 +148,61 @@ def test_a_vault_entry_expires_by_its_time_to_live(shared: SharedState,
 
 def test_identification_starts_are_counted_across_action_servers(shared: SharedState) -> None:
     clock = Clock()
-    a, b = (RedisStartLimiter(RedisHandle(shared), max_starts=3, window_seconds=900,
-                              clock=clock) for _ in range(2))
+    a, b = (RedisStartLimiter(RedisHandle(shared), window_seconds=900, clock=clock)
+            for _ in range(2))
 
     async def scenario() -> list[bool]:
-        results = [await a.try_start(["conversation:1", "caller:x"]),
-                   await b.try_start(["conversation:2", "caller:x"]),
-                   await a.try_start(["conversation:3", "caller:x"]),
-                   await b.try_start(["conversation:4", "caller:x"]),  # caller:x is full
-                   await b.try_start(["conversation:4"])]  # refused starts are not counted
+        results = [await a.try_start(three("conversation:1", "caller:x")),
+                   await b.try_start(three("conversation:2", "caller:x")),
+                   await a.try_start(three("conversation:3", "caller:x")),
+                   await b.try_start(three("conversation:4", "caller:x")),  # caller:x is full
+                   await b.try_start(three("conversation:4"))]  # refused: not counted
         clock.now += 901
-        results.append(await a.try_start(["conversation:5", "caller:x"]))
+        results.append(await a.try_start(three("conversation:5", "caller:x")))
+        # Each key has its own limit: one start under "everyone:1", whoever asks.
+        for server in (a, b):
+            results.append(await server.try_start([StartLimit("everyone:1", 1),
+                                                   *three(f"conversation:{id(server)}")]))
         return results
-    assert run(scenario()) == [True, True, True, False, True, True]
+    assert run(scenario()) == [True, True, True, False, True, True, True, False]
 
 
 def test_concurrent_starts_on_two_servers_never_pass_the_limit(shared: SharedState) -> None:
-    a, b = (RedisStartLimiter(RedisHandle(shared), max_starts=3) for _ in range(2))
+    a, b = (RedisStartLimiter(RedisHandle(shared)) for _ in range(2))
 
     async def scenario() -> list[bool]:
-        return list(await asyncio.gather(*((a, b)[i % 2].try_start(["caller:y"])
+        return list(await asyncio.gather(*((a, b)[i % 2].try_start(three("caller:y"))
                                            for i in range(12))))
     assert run(scenario()).count(True) == 3
 
 
+def test_one_waiting_order_per_person_across_action_servers(shared: SharedState) -> None:
+    a, b = (RedisStartLimiter(RedisHandle(shared)) for _ in range(2))
+
+    async def scenario() -> list[bool]:
+        claims = list(await asyncio.gather(*((a, b)[i % 2].claim("person:p", f"conv-{i}", 60)
+                                             for i in range(10))))
+        winner = f"conv-{claims.index(True)}"
+        await b.release("person:p", "conv-other")  # not the holder: changes nothing
+        after_wrong_release = await a.claim("person:p", "conv-late", 60)
+        await b.release("person:p", winner)
+        return [*claims, after_wrong_release, await a.claim("person:p", "conv-late", 60)]
+    results = run(scenario())
+    assert results[:10].count(True) == 1
+    assert results[10:] == [False, True]
+
+
+def three(*keys: str) -> list[StartLimit]:
+    return [StartLimit(key, 3) for key in keys]
+
+
 def _tracker(slots: dict[str, Any], metadata: dict[str, Any]) -> Tracker:
     latest = {"intent": {"name": "provide_personal_number"}, "metadata": metadata}
-    events = [{"event": "user", "timestamp": 1000.0, "input_channel": "rest",
+    events = [{"event": "user", "timestamp": 1000.0, "input_channel": "twilio_voice",
                "parse_data": latest}]
-    return Tracker("conversation-x", slots, latest, events, False, None, None, "action_listen")
+    if slots.get("identification_order"):
+        slots = {**slots, "identity_channel": "twilio_voice"}  # the order's own channel
+    return Tracker("voice-x", slots, latest, events, False, None, None, "action_listen")
 
 
 def test_an_identification_begun_on_one_action_server_ends_on_the_other(

@@ -56,7 +56,8 @@ def running_stack(postgres_server_url: str, redis_url: str) -> Iterator[RunningS
         ready_timeout=READY_SECONDS,
         credentials={**sms.credentials(), **voice.credentials()},
         env={"ASSISTANT_TEST_IDENTITY": "on", "CASEBACKEND_BREAKER_RESET_SECONDS": "2",
-             "IDENTITY_MAX_STARTS": "50", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.5"}))
+             "IDENTITY_MAX_STARTS": "50", "IDENTITY_MAX_STARTS_PER_PERSON": "500",
+             "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.5"}))
     try:
         stack.start()
         sms.connect(stack.url)

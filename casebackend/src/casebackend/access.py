@@ -44,7 +44,7 @@ class Caller:
 def channel_of(request: CaseRequest) -> Channel:
     value = request.headers.get(CHANNEL_HEADER)
     if value is None:
-        raise Problem(INVALID_HEADER, f"{CHANNEL_HEADER} is required: web, sms or voice.")
+        raise Problem(INVALID_HEADER, f"{CHANNEL_HEADER} is required: web, sms, voice or rest.")
     return _channel(value)
 
 
@@ -57,7 +57,7 @@ def _channel(value: str) -> Channel:
     for channel in CHANNELS:
         if value == channel:
             return channel
-    raise Problem(INVALID_HEADER, f"{CHANNEL_HEADER} must be web, sms or voice.")
+    raise Problem(INVALID_HEADER, f"{CHANNEL_HEADER} must be web, sms, voice or rest.")
 
 
 def acting_ref_of(request: CaseRequest) -> str:

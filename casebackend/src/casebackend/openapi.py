@@ -38,8 +38,9 @@ _DESCRIPTION = """\
 Cases, payments and orders of persons known to Försäkringskassan's Mina sidor, for the Mina sidor
 assistant. Every /v1 call needs `Authorization: Bearer <service token>`. Calls about a person carry
 `X-Acting-Person` (the identified person's ref, which must equal the ref in the path) and
-`X-Channel` (web, sms or voice). Errors are `application/problem+json` (RFC 9457) with a `type`
-relative to this service, such as `/problems/protected-identity`. Bodies are limited to 64 KiB.
+`X-Channel` (web, sms, voice or rest). Errors are `application/problem+json` (RFC 9457) with a
+`type` relative to this service, such as `/problems/protected-identity`. Bodies are limited to
+64 KiB.
 """
 
 

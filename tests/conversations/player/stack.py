@@ -114,7 +114,8 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
            "IDENTITY_VAULT_KEY": Fernet.generate_key().decode(),
            "IDENTITY_VAULT_PATH": str(workdir / "vault.db"),
            "IDENTITY_ATTEMPTS_PATH": str(workdir / "attempts.db"),
-           "IDENTITY_MAX_STARTS": "1000", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.2",
+           "IDENTITY_MAX_STARTS": "1000", "IDENTITY_MAX_STARTS_PER_PERSON": "1000",
+           "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.2",
            "IDENTITY_WAIT_SECONDS": "2", "IDENTITY_IDLE_SECONDS": str(IDLE_SECONDS),
            **support_env(support)}
     log_paths = [workdir / "actions.log", workdir / "rasa.log"]

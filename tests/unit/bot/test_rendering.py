@@ -15,7 +15,9 @@ def _identity(text: str) -> str:
     return text
 
 
-@pytest.mark.parametrize(("name", "kind"), [("rest", ChannelKind.WEB),  # rendering only: the output channel
+# Rendering goes by the output channel and only shapes text; access goes by the input channel
+# (common.channels.input_kind).
+@pytest.mark.parametrize(("name", "kind"), [("rest", ChannelKind.WEB),
                                             ("socketio", ChannelKind.WEB),
                                             ("twilio", ChannelKind.SMS),
                                             ("twilio_voice", ChannelKind.VOICE),
