@@ -124,7 +124,8 @@ def test_jwks_file_picks_the_key_by_kid(tmp_path: Path) -> None:
 def test_hs256_demo_tokens() -> None:
     secret = "demo-secret-" + "0" * 32
     settings = SessionTokenSettings.from_config({"issuer": ISSUER, "audience": AUDIENCE,
-                                                 "algorithm": "HS256", "demo_secret": secret})
+                                                 "algorithm": "HS256", "demo": True,
+                                                 "demo_secret": secret})
     assert authenticate(settings, jwt.encode(claims(), secret, algorithm="HS256")).logged_in
     with pytest.raises(AuthenticationError):
         authenticate(settings, jwt.encode(claims(), "y" * 64, algorithm="HS256"))
@@ -135,7 +136,8 @@ def test_hs256_demo_tokens() -> None:
 @pytest.mark.parametrize("config", [
     {"audience": AUDIENCE, "public_key_file": "x"},
     {"issuer": ISSUER, "audience": AUDIENCE},
-    {"issuer": ISSUER, "audience": AUDIENCE, "algorithm": "HS256", "demo_secret": "short"},
+    {"issuer": ISSUER, "audience": AUDIENCE, "algorithm": "HS256", "demo": True,
+     "demo_secret": "short"},
     {"issuer": ISSUER, "audience": AUDIENCE, "algorithm": "none"},
 ])
 def test_bad_configuration_is_refused_clearly(config: dict[str, Any]) -> None:
