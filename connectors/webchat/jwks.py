@@ -59,12 +59,14 @@ def read_jwks(path: Path) -> dict[str | None, Any]:
 class JwksFile:
     def __init__(self, path: Path, *, max_age_seconds: float = 300.0,
                  unknown_kid_refresh_seconds: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 reader: Callable[[Path], dict[str | None, Any]] = read_jwks) -> None:
         self._path = path
+        self._reader = reader
         self._max_age = max_age_seconds
         self._unknown_kid_refresh = unknown_kid_refresh_seconds
         self._clock = clock
-        self._keys = read_jwks(path)  # at start: a bad file fails the deployment here
+        self._keys = reader(path)  # at start: a bad file fails the deployment here
         self._read_at = self._attempted_at = clock()
 
     async def key_for(self, kid: str | None) -> Any:
@@ -82,7 +84,7 @@ class JwksFile:
     async def _reload(self, now: float) -> None:
         self._attempted_at = now  # before the read: concurrent tokens do not read again
         try:
-            self._keys = await asyncio.to_thread(read_jwks, self._path)
+            self._keys = await asyncio.to_thread(self._reader, self._path)
             self._read_at = now
         except (OSError, ValueError) as error:
             logger.error("web chat: the JWKS could not be re-read, keeping the keys read "
