@@ -159,3 +159,17 @@ def test_the_web_chat_uses_the_session_token_when_configured(tmp_path: Path) -> 
     assert isinstance(make_authenticator(config), SessionTokenAuthenticator)
     with pytest.raises(WebChatConfigError):
         parse_config({"session_token": "yes"}, environ)
+
+
+def test_the_demo_test_login_s_tokens_verify_with_its_own_settings() -> None:
+    from connectors.webchat.demo_tokens import DemoTokenMinter
+
+    minter = DemoTokenMinter("m" * 32)
+    token = minter.mint("19121212-1212")
+    assert token is not None and minter.mint("19800101-0000") is None
+    login = SessionTokenAuthenticator(minter.settings(), Lookup())
+    identity = asyncio.run(login.authenticate(token))
+    assert identity.binding == "person:ref-tolvan"
+    # The socket drops the login at the token's exp plus the default leeway of 30 s.
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    assert identity.valid_until == exp + 30
