@@ -43,12 +43,14 @@
   let pending = [];
   let typingTimer = null;
   let wasDisconnected = false;
-  // The page's session token; dropped when the server says the login expired.
-  let loginToken = script.getAttribute("data-token") || pageConfig.token || null;
+  let loginDropped = false; // the server said the login expired: the page's token is stale
   const ui = {};
   let uid = 0;
 
   // ---- small helpers ----
+  function loginToken() {
+    return loginDropped ? null : script.getAttribute("data-token") || pageConfig.token || null;
+  }
   function storage(kind) {
     try {
       return window[kind];
@@ -275,7 +277,7 @@
     socket = window.io(SERVER, {
       path: settings.socketio_path,
       transports: ["websocket", "polling"],
-      auth: loginToken ? { token: loginToken } : {},
+      auth: loginToken() ? { token: loginToken() } : {},
       reconnectionDelayMax: 10000,
     });
     socket.on("connect", function () {
@@ -342,7 +344,7 @@
   // The server dropped this connection's login (its token expired): say so, forget the
   // person's session id and token, and go on as a logged-out visitor in a new conversation.
   function loginExpired() {
-    loginToken = null;
+    loginDropped = true;
     sessionReady = false;
     sessionId = null;
     save("localStorage", STORE_SESSION, null);
@@ -367,7 +369,7 @@
     ui.input.setAttribute("placeholder", t("placeholder"));
     ui.sendText.textContent = t("send");
     ui.typingText.textContent = t("typing");
-    ui.note.textContent = t(loginToken ? "logged_in" : "logged_out");
+    ui.note.textContent = t(loginToken() ? "logged_in" : "logged_out");
     updateCounter();
   }
   function updateCounter() {
