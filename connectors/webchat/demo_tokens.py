@@ -16,6 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from common.personal_number import parse
+from connectors.webchat.jwks import StaticKey
 from connectors.webchat.session_token import SessionTokenSettings
 
 DEMO_ISSUER = "mina-sidor-demo"
@@ -39,7 +40,9 @@ class DemoTokenMinter:
         return cls(environ.get("WEBCHAT_DEMO_TOKEN_SECRET") or secrets.token_urlsafe(32))
 
     def settings(self) -> SessionTokenSettings:
-        return SessionTokenSettings(DEMO_ISSUER, DEMO_AUDIENCE, "HS256", self._secret)
+        # The one place HS256 is used without a configured block: the demo's own login.
+        return SessionTokenSettings(DEMO_ISSUER, DEMO_AUDIENCE, "HS256",
+                                    StaticKey(self._secret), demo=True)
 
     def mint(self, personnummer: str) -> str | None:
         number = parse(personnummer)

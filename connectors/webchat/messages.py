@@ -31,6 +31,7 @@ class ErrorCode:
     WRONG_SESSION = "wrong_session"
     AUTH_FAILED = "auth_failed"
     AUTH_UNAVAILABLE = "auth_unavailable"
+    SESSION_EXPIRED = "session_expired"  # the login's token expired on an open socket
     UNAVAILABLE = "unavailable"
 
 

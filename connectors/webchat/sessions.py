@@ -31,14 +31,20 @@ MAX_AUTH_TOKEN_CHARS = 4096
 @dataclass(frozen=True)
 class Identity:
     """``binding`` is what a session is tied to; ``message_metadata`` goes to Rasa with
-    every message of the session (set by the server, never taken from the browser)."""
+    every message of the session (set by the server, never taken from the browser);
+    ``valid_until`` (epoch seconds, the token's exp plus leeway) is when the login stops
+    being proven: the socket drops the identity then (None: it does not expire)."""
 
     binding: str = ANONYMOUS_BINDING
     message_metadata: Mapping[str, str] = field(default_factory=dict)
+    valid_until: float | None = None
 
     @property
     def logged_in(self) -> bool:
         return self.binding != ANONYMOUS_BINDING
+
+    def expired(self, now: float) -> bool:
+        return self.valid_until is not None and now > self.valid_until
 
 
 ANONYMOUS = Identity()

@@ -7,6 +7,12 @@ session's room), and ours, which plain Rasa widgets ignore: ``session_history``
 {session_id, messages} after each confirm, ``user_echo`` {text, payload} to the session's
 other tabs, ``webchat_error`` {code, detail, retry_after?} instead of processing bad input.
 
+A login lasts as long as its token: once ``Identity.valid_until`` has passed, the next
+``user_uttered`` or ``session_request`` of that socket is refused with ``session_expired``,
+the message never reaches Rasa, and the connection becomes anonymous with no session (it
+leaves the person's room). It may then start a new, anonymous conversation, as any logged-out
+visitor can, or present a fresh token; the person's conversation never goes on without one.
+
 Unlike Rasa 3.6's channel, joining the session's room is awaited before the session is
 confirmed (its un-awaited ``enter_room`` never ran, and replies to the room were lost), and
 a per-session lock keeps messages, replies and history reads of a session in order.
@@ -15,6 +21,7 @@ a per-session lock keeps messages, replies and history reads of a session in ord
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +47,7 @@ from connectors.webchat.messages import (
 from connectors.webchat.output import WebChatOutput
 from connectors.webchat.ratelimit import Limiter, RateLimiter
 from connectors.webchat.sessions import (
+    ANONYMOUS,
     AuthenticationError,
     Identity,
     Session,
@@ -67,7 +75,8 @@ class ChatEvents:
     def __init__(self, sio: AsyncServer, config: WebChatConfig,
                  authenticator: SessionAuthenticator, session_ids: SessionIds,
                  history: HistorySource, on_new_message: OnNewMessage,
-                 limiter: Limiter | None = None, locks: KeyLocks | None = None) -> None:
+                 limiter: Limiter | None = None, locks: KeyLocks | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._sio = sio
         self._config = config
         self._auth = authenticator
@@ -77,6 +86,7 @@ class ChatEvents:
         self._limiter = limiter or RateLimiter(config.rate_limit)
         self._locks: KeyLocks = locks or SessionLocks()
         self._connections: dict[str, Connection] = {}
+        self._clock = clock
 
     def register(self) -> None:
         self._sio.on("connect", self.connect)
@@ -117,6 +127,8 @@ class ChatEvents:
             request = parse_session_request(data)
             if request.has_auth:
                 connection.identity = await self._auth.authenticate(request.auth_token)
+            elif await self._login_expired(sid, connection):
+                return
         except BadPayloadError as error:
             await self._error(sid, error.code, error.detail)
             return
@@ -146,7 +158,7 @@ class ChatEvents:
 
     async def user_uttered(self, sid: str, data: Any = None) -> None:
         connection = self._connections.get(sid)
-        if connection is None:
+        if connection is None or await self._login_expired(sid, connection):
             return
         session = connection.session
         if session is None:
@@ -180,3 +192,16 @@ class ChatEvents:
         except Exception as error:  # the widget must hear of it, not wait forever
             logger.error("web chat: message not handled (%s)", type(error).__name__)
             await self._error(sid, ErrorCode.UNAVAILABLE, "the assistant failed to answer")
+
+    async def _login_expired(self, sid: str, connection: Connection) -> bool:
+        """True if the connection's login has expired: then its identity and session are
+        dropped (it leaves the person's room) and the widget is told to log in again."""
+        if not connection.identity.expired(self._clock()):
+            return False
+        if connection.session is not None:
+            await self._sio.leave_room(sid, connection.session.sender_id)
+        connection.identity, connection.session = ANONYMOUS, None
+        logger.info("web chat: a login expired on an open connection")
+        await self._error(sid, ErrorCode.SESSION_EXPIRED,
+                          "the login has expired; log in again to continue")
+        return True

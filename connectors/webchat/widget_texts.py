@@ -38,6 +38,9 @@ WIDGET_TEXTS: dict[str, str] = {
                              "igen."),
     "error_message_too_long": N_("Meddelandet är för långt. Korta det och försök igen."),
     "error_auth": N_("Vi kunde inte bekräfta din inloggning. Ladda om sidan och försök igen."),
+    "error_session_expired": N_("Din inloggning har gått ut, så du chattar nu utan att vara "
+                                "inloggad. Logga in på Mina sidor igen för att fråga om ditt "
+                                "ärende."),
     "error_generic": N_("Något gick fel. Försök igen om en stund."),
 }
 

@@ -43,10 +43,14 @@
   let pending = [];
   let typingTimer = null;
   let wasDisconnected = false;
+  let loginDropped = false; // the server said the login expired: the page's token is stale
   const ui = {};
   let uid = 0;
 
   // ---- small helpers ----
+  function loginToken() {
+    return loginDropped ? null : script.getAttribute("data-token") || pageConfig.token || null;
+  }
   function storage(kind) {
     try {
       return window[kind];
@@ -270,11 +274,10 @@
   }
   function connect() {
     if (socket) return;
-    const token = script.getAttribute("data-token") || pageConfig.token || null;
     socket = window.io(SERVER, {
       path: settings.socketio_path,
       transports: ["websocket", "polling"],
-      auth: token ? { token: token } : {},
+      auth: loginToken() ? { token: loginToken() } : {},
       reconnectionDelayMax: 10000,
     });
     socket.on("connect", function () {
@@ -316,6 +319,10 @@
     socket.on("webchat_error", function (error) {
       hideTyping();
       const code = error && error.code;
+      if (code === "session_expired") {
+        loginExpired();
+        return;
+      }
       showError(code === "rate_limited" ? "error_rate_limited"
         : code === "message_too_long" ? "error_message_too_long"
           : code === "auth_failed" || code === "auth_unavailable" ? "error_auth" : "error_generic");
@@ -334,6 +341,19 @@
     });
   }
 
+  // The server dropped this connection's login (its token expired): say so, forget the
+  // person's session id and token, and go on as a logged-out visitor in a new conversation.
+  function loginExpired() {
+    loginDropped = true;
+    sessionReady = false;
+    sessionId = null;
+    save("localStorage", STORE_SESSION, null);
+    socket.auth = {};
+    ui.note.textContent = t("logged_out");
+    showError("error_session_expired");
+    socket.emit("session_request", { session_id: null, auth: {} });
+  }
+
   // ---- the widget's frame ----
   function applyTexts() {
     ui.root.setAttribute("aria-label", t("region_label"));
@@ -349,8 +369,7 @@
     ui.input.setAttribute("placeholder", t("placeholder"));
     ui.sendText.textContent = t("send");
     ui.typingText.textContent = t("typing");
-    ui.note.textContent = t(script.getAttribute("data-token") || pageConfig.token
-      ? "logged_in" : "logged_out");
+    ui.note.textContent = t(loginToken() ? "logged_in" : "logged_out");
     updateCounter();
   }
   function updateCounter() {

@@ -124,7 +124,8 @@ def test_jwks_file_picks_the_key_by_kid(tmp_path: Path) -> None:
 def test_hs256_demo_tokens() -> None:
     secret = "demo-secret-" + "0" * 32
     settings = SessionTokenSettings.from_config({"issuer": ISSUER, "audience": AUDIENCE,
-                                                 "algorithm": "HS256", "demo_secret": secret})
+                                                 "algorithm": "HS256", "demo": True,
+                                                 "demo_secret": secret})
     assert authenticate(settings, jwt.encode(claims(), secret, algorithm="HS256")).logged_in
     with pytest.raises(AuthenticationError):
         authenticate(settings, jwt.encode(claims(), "y" * 64, algorithm="HS256"))
@@ -135,7 +136,8 @@ def test_hs256_demo_tokens() -> None:
 @pytest.mark.parametrize("config", [
     {"audience": AUDIENCE, "public_key_file": "x"},
     {"issuer": ISSUER, "audience": AUDIENCE},
-    {"issuer": ISSUER, "audience": AUDIENCE, "algorithm": "HS256", "demo_secret": "short"},
+    {"issuer": ISSUER, "audience": AUDIENCE, "algorithm": "HS256", "demo": True,
+     "demo_secret": "short"},
     {"issuer": ISSUER, "audience": AUDIENCE, "algorithm": "none"},
 ])
 def test_bad_configuration_is_refused_clearly(config: dict[str, Any]) -> None:
@@ -157,3 +159,17 @@ def test_the_web_chat_uses_the_session_token_when_configured(tmp_path: Path) -> 
     assert isinstance(make_authenticator(config), SessionTokenAuthenticator)
     with pytest.raises(WebChatConfigError):
         parse_config({"session_token": "yes"}, environ)
+
+
+def test_the_demo_test_login_s_tokens_verify_with_its_own_settings() -> None:
+    from connectors.webchat.demo_tokens import DemoTokenMinter
+
+    minter = DemoTokenMinter("m" * 32)
+    token = minter.mint("19121212-1212")
+    assert token is not None and minter.mint("19800101-0000") is None
+    login = SessionTokenAuthenticator(minter.settings(), Lookup())
+    identity = asyncio.run(login.authenticate(token))
+    assert identity.binding == "person:ref-tolvan"
+    # The socket drops the login at the token's exp plus the default leeway of 30 s.
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    assert identity.valid_until == exp + 30
