@@ -170,7 +170,8 @@ class CaseBackend:
         benchmark: a short simulator delay, no start limit in the way of the load."""
         return {"CASEBACKEND_URL": self.url, "CASEBACKEND_SERVICE_TOKEN": self.token,
                 "ASSISTANT_TEST_IDENTITY": "on", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.2",
-                "IDENTITY_MAX_STARTS": "1000000", "TZ": "Europe/Stockholm"}
+                "IDENTITY_MAX_STARTS": "1000000", "IDENTITY_MAX_STARTS_PER_PERSON": "1000000",
+                "IDENTITY_MAX_STARTS_GLOBAL": "1000000", "TZ": "Europe/Stockholm"}
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
