@@ -25,7 +25,7 @@ export RASA_TELEMETRY_ENABLED := false
         i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-personal \
         bench-smoke chat sms call clean \
         webchat browser web-demo e2e-sqlite e2e-postgresql \
-        casebackend-test integration audit api-token scale-out scaleout-test conversations
+        casebackend-test integration security audit api-token scale-out scaleout-test conversations
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
@@ -87,7 +87,8 @@ i18n-compile: $(MO_FILES)
 # The stages in order, each with a progress line and the time left (scripts/stages.py); the
 # run fails if it changed the git work tree.
 TEST_STAGES := lint typecheck unit validate i18n-check stories nlu-eval e2e-sqlite \
-               e2e-postgresql conversations webchat browser integration scaleout-test bench-smoke \
+               e2e-postgresql conversations webchat browser integration security scaleout-test \
+               bench-smoke \
                casebackend-test
 test: setup
 	UPDATE_RESULTS=$(UPDATE_RESULTS) $(PY) scripts/stages.py --name test $(TEST_STAGES)
@@ -127,6 +128,11 @@ scaleout-test: setup $(MODEL)
 # ASSISTANT_TEST_REDIS_URL); every test uses its own key prefix.
 integration: setup
 	$(PY) -m pytest tests/integration -q
+
+# The attack suite (docs/security.md): each test tries one attack, against the running
+# processes where the attack is on the running system; every one must fail.
+security: setup $(MODEL)
+	$(PY) -m pytest tests/security -q
 
 # Known vulnerabilities in the pinned dependencies (needs PyPI's JSON API; docs/security.md).
 audit:
