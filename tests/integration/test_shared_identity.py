@@ -18,8 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identification import ActionReceivePersonalNumber
-from actions.identity.provider import AuthStatus, IdentityProviderError
-from actions.identity.provider import AuthFlow, AuthRequest
+from actions.identity.provider import AuthFlow, AuthRequest, AuthStatus, IdentityProviderError
 from actions.identity.rate_limit import RedisStartLimiter, StartLimit
 from actions.identity.services import IdentityServices
 from actions.identity.simulator import SIMULATES_TIMEOUT, BankIdSimulator, RedisOrders

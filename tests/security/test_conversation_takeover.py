@@ -49,7 +49,7 @@ def test_rest_cannot_enter_an_identified_sms_conversation(assistant: Assistant) 
     conversation = ConversationIds(assistant.sms.secret).of(phone)
     events_before = assistant.query("SELECT count(*) FROM events WHERE sender_id = ?",
                                     (conversation,))
-    attempts = [
+    attempts: list[dict[str, Any]] = [
         {"sender": conversation, "message": "när kommer mina pengar?"},
         {"sender": conversation, "message": "hur går det med mitt ärende?",
          "message_id": str(uuid.uuid4())},
