@@ -50,4 +50,4 @@ def accept_only_bounded_tokens(server: ModuleType) -> None:
                         **kwargs)
 
     initialize.bounded_tokens = True  # type: ignore[attr-defined]
-    setattr(server, "Initialize", initialize)  # noqa: B010  (a module typed as ModuleType)
+    server.Initialize = initialize  # type: ignore[attr-defined]
