@@ -8,12 +8,22 @@ get a 400 with a reason and reach nothing.
 An optional ``message_id`` (the client's, unique per message: a UUID) makes retries safe: the
 same message sent again with the same id is answered with the replies it got the first time
 instead of being processed twice (connectors/rest/once.py).
+
+Messages are rate limited per sender and over all senders (a flood over rotating sender ids
+meets the global one): 429 with ``Retry-After``, and 503 if the shared limit (Redis, with
+``ASSISTANT_REDIS_URL``) cannot be checked. ``credentials.yml``::
+
+    connectors.rest.RedactingRestInput:
+      per_sender_rate_limit: {messages: 5, per_seconds: 1, burst: 20}
+      global_rate_limit: {messages: 50, per_seconds: 1, burst: 200}
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -22,6 +32,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from common.identity_vault import METADATA_KEY, IdentityVault
+from common.shared_state import RedisHandle, handle_from_env
+from connectors.base.ratelimit import (
+    Decision,
+    Limiter,
+    RateLimit,
+    RateLimiter,
+    RedisRateLimiter,
+    parse_rate_limit,
+)
 from connectors.base.redaction import vault_redaction
 from connectors.base.turn_metrics import measured
 from connectors.rest.once import MAX_MESSAGE_ID_CHARS, handle_once
@@ -29,6 +48,39 @@ from connectors.rest.once import MAX_MESSAGE_ID_CHARS, handle_once
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_CHARS = 20_000
+# A person types far slower than 5 messages a second; the conversation corpus plays dozens of
+# conversations at once against one process and stays under the global default.
+DEFAULT_PER_SENDER = RateLimit(messages=5, per_seconds=1.0, burst=20)
+DEFAULT_GLOBAL = RateLimit(messages=50, per_seconds=1.0, burst=200)
+GLOBAL_KEY = "all"
+
+
+@dataclass(frozen=True)
+class RestLimits:
+    per_sender: Limiter
+    overall: Limiter
+
+    @classmethod
+    def make(cls, per_sender: RateLimit = DEFAULT_PER_SENDER,
+             overall: RateLimit = DEFAULT_GLOBAL,
+             handle: RedisHandle | None = None) -> RestLimits:
+        if handle is None:
+            return cls(RateLimiter(per_sender), RateLimiter(overall))
+        return cls(RedisRateLimiter(handle, per_sender, namespace="rest-sender"),
+                   RedisRateLimiter(handle, overall, namespace="rest-global"))
+
+    async def take(self, sender: str) -> Decision:
+        decision = await self.per_sender.take(sender)
+        return decision if not decision.allowed else await self.overall.take(GLOBAL_KEY)
+
+
+def _refusal(decision: Decision) -> HTTPResponse:
+    seconds = str(max(1, math.ceil(decision.retry_after)))
+    if decision.unavailable:
+        return response.json({"error": "the assistant is unavailable"}, status=503,
+                             headers={"Retry-After": seconds})
+    return response.json({"error": "too many messages"}, status=429,
+                         headers={"Retry-After": seconds})
 
 
 class RedactingRestInput(InputChannel):
@@ -42,12 +94,21 @@ class RedactingRestInput(InputChannel):
         limit = int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS))
         if limit <= 0:
             raise ValueError("rest: max_message_chars must be positive")
-        return cls(limit)
+        per_sender = credentials.get("per_sender_rate_limit")
+        overall = credentials.get("global_rate_limit")
+        limits = RestLimits.make(
+            parse_rate_limit(per_sender, "rest: per_sender_rate_limit") if per_sender
+            else DEFAULT_PER_SENDER,
+            parse_rate_limit(overall, "rest: global_rate_limit") if overall
+            else DEFAULT_GLOBAL,
+            handle_from_env())
+        return cls(limit, limits=limits)
 
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
-                 vault: IdentityVault | None = None) -> None:
+                 vault: IdentityVault | None = None, limits: RestLimits | None = None) -> None:
         self._max_chars = max_message_chars
         self._redact = vault_redaction(vault)
+        self._limits = limits or RestLimits.make()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("redacting_rest", __name__)
@@ -66,6 +127,9 @@ class RedactingRestInput(InputChannel):
             problem = self._problem(body)
             if problem:
                 return response.json({"error": problem}, status=400)
+            decision = await self._limits.take(str(body["sender"]))
+            if not decision.allowed:
+                return _refusal(decision)
             text = str(body.get("message") or "")
             metadata = dict(body.get("metadata") or {})
             metadata.pop(METADATA_KEY, None)  # only this channel may set it
