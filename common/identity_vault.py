@@ -84,15 +84,21 @@ class IdentityVault:
         return token
 
     def take_now(self, token: str, keep: bool = False) -> str | None:
-        """The value, once (unless ``keep``); None if unknown, expired or tampered with."""
+        """The value, once (unless ``keep``); None if unknown, expired or tampered with.
+
+        The one-time read is one statement (DELETE ... RETURNING): of two takers at once,
+        in this process or another one on the same file, only one gets the row."""
         with self._connect() as db:
-            row = db.execute("select secret, expires from vault where token = ?",
-                             (token,)).fetchone()
-            if row is None:
-                return None
-            if not keep or row[1] < self._clock():
-                db.execute("delete from vault where token = ?", (token,))
-        if row[1] < self._clock():
+            if keep:
+                row = db.execute("select secret, expires from vault where token = ?",
+                                 (token,)).fetchone()
+                if row is not None and row[1] < self._clock():
+                    db.execute("delete from vault where token = ?", (token,))
+            else:
+                rows = db.execute("delete from vault where token = ? returning secret, expires",
+                                  (token,)).fetchall()  # all: the statement ends here
+                row = rows[0] if rows else None
+        if row is None or row[1] < self._clock():
             return None
         try:
             return self._fernet.decrypt(row[0]).decode()

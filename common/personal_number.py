@@ -218,3 +218,13 @@ def redact(text: str, today: dt.date | None = None) -> Redaction:
         last = candidate.end
     parts.append(text[last:])
     return Redaction("".join(parts), valid, invalid)
+
+
+def holds_valid_number(digits: str, today: dt.date | None = None) -> bool:
+    """Whether any 12 or 10 consecutive digits of an unbroken digit run are a valid
+    personnummer: how the log scrubber looks inside a generated id, where a number glued to
+    hex letters would otherwise pass as part of the id."""
+    day = today or dt.date.today()
+    return any(_validate(_Candidate(0, length, digits[start:start + length], False), day)
+               is not None
+               for length in _DATE_DIGITS for start in range(len(digits) - length + 1))

@@ -7,7 +7,8 @@ processes' usual human-readable output instead; ``LOG_LEVEL`` (Rasa's variable) 
 
 The channels remove a personnummer before Rasa sees it; the filter here is the last line of
 defence for everything that is logged anyway: every formatted message (and traceback) goes
-through ``common.personal_number.redact`` and a phone-number pattern. What it had to remove
+through ``common.log_scrubber.scrub``: ``common.personal_number.redact`` and a
+phone-number pattern, also on URL-decoded text and inside generated ids. What it had to remove
 is counted (``assistant_log_redactions_total``): a non-zero rate means some code logs
 personal data and should be fixed, not that the filter is doing its job.
 """
@@ -18,22 +19,14 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import sys
 from typing import IO, Any
 
 from prometheus_client import Counter
 
-from common.personal_number import redact
+from common.log_scrubber import PHONE_REDACTED, scrub
 from common.warning_filters import quiet_third_party_deprecations
 
-PHONE_REDACTED = "PHONE_REDACTED"
-# E.164 or 00-prefixed international numbers, and Swedish national numbers (0 + 7-10 more
-# digits, with single spaces or hyphens between groups). Not inside a longer word or number,
-# so ids, timestamps, durations and addresses pass.
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:[ -]?\d){6,12}(?!\w)"
-    r"|(?<![\w.+-])0\d(?:[ -]?\d){6,9}(?!\w)")
 # Sanic's own loggers: their handlers are replaced so that every line is JSON, once.
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
 # Twilio's REST client logs every request's URL and headers at INFO: eight lines for each SMS
@@ -43,28 +36,8 @@ CHATTY_LOGGERS = ("twilio.http_client", "twilio.async_http_client")
 LOG_REDACTIONS = Counter("assistant_log_redactions",
                          "Log records in which personal data had to be scrubbed", ["service"])
 
-
-# Generated ids: a run of 16 or more hex digits with a letter among them, alone or after two
-# capitals (Twilio's AC..., CA..., SM...; our sms-/voice- conversation ids). They name an
-# account, a call or a conversation, never a person, and their digits can look like a
-# personnummer.
-_HEX_ID = re.compile(r"(?<![0-9A-Za-z])(?:[A-Z]{2})?(?=[0-9a-f]*[a-f])[0-9a-f]{16,}"
-                     r"(?![0-9A-Za-z])")
-
-
-def _scrub_plain(text: str) -> str:
-    return _PHONE.sub(PHONE_REDACTED, redact(text).text) if text else text
-
-
-def scrub(text: str) -> str:
-    """The text with personnummer-shaped and phone-number-shaped sequences replaced; generated
-    hex ids are left as they are."""
-    parts, last = [], 0
-    for sid in _HEX_ID.finditer(text):
-        parts += [_scrub_plain(text[last:sid.start()]), sid.group()]
-        last = sid.end()
-    parts.append(_scrub_plain(text[last:]))
-    return "".join(parts)
+__all__ = ["CHATTY_LOGGERS", "LOG_REDACTIONS", "PHONE_REDACTED", "SANIC_LOGGERS", "JsonFormatter",
+           "RedactingFilter", "install", "json_handler", "json_logs_enabled", "scrub"]
 
 
 class RedactingFilter(logging.Filter):

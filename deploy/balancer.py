@@ -15,6 +15,12 @@ the request goes to the next one. nginx passes a POST on only while it has not b
 been processed is not processed twice by the balancer. The client retries it with the same
 ``message_id``, which the REST channel answers from the tracker store if it was processed.
 GETs (health, widget files, socket.io polling) are also passed on after a 502/503/504.
+
+Floods are cut off per client address before they reach a replica: ``limit_req`` zones for
+the webhooks and for the socket.io path (a burst is served at once, past it 429), and
+``limit_conn`` caps one address's open connections (WebSockets included). The defaults are
+far above what one person's browser or Twilio's webhooks send, and above what the project's
+load tests send from their one address; ``BalancerLayout`` takes others.
 """
 
 from __future__ import annotations
@@ -40,6 +46,13 @@ class BalancerLayout:
     fail_timeout_seconds: int = 2
     turn_timeout_seconds: int = 120
     action_timeout_seconds: int = 300
+    # Per client address: webhook requests and socket.io requests per second (with the burst
+    # served at once), and open connections.
+    webhook_rate_per_second: int = 200
+    webhook_burst: int = 400
+    socketio_rate_per_second: int = 50
+    socketio_burst: int = 200
+    connections_per_address: int = 256
 
 
 def _servers(host: str, ports: Sequence[int], fail_timeout: int) -> str:
@@ -89,6 +102,14 @@ http {{
     server_tokens off;
     client_max_body_size 1m;
 
+    # Floods from one address: refused with 429 past the burst, and a cap on connections.
+    limit_req_zone $binary_remote_addr zone=webhooks:10m rate={layout.webhook_rate_per_second}r/s;
+    limit_req_zone $binary_remote_addr zone=socketio:10m rate={layout.socketio_rate_per_second}r/s;
+    limit_conn_zone $binary_remote_addr zone=per_address:10m;
+    limit_req_status 429;
+    limit_conn_status 429;
+    limit_req_log_level warn;
+
     map $http_upgrade $connection_upgrade {{
         default upgrade;
         "" "";
@@ -107,6 +128,7 @@ http {{
 
     server {{
         listen {layout.host}:{layout.assistant_port};
+        limit_conn per_address {layout.connections_per_address};
 
         # Each replica's health, readiness and metrics stay off the public address.
         location ~ ^/(health|ready|metrics)$ {{
@@ -114,12 +136,14 @@ http {{
         }}
 
         location / {{
+            limit_req zone=webhooks burst={layout.webhook_burst} nodelay;
             proxy_pass http://rasa_replicas;
 {_FORWARDED}            proxy_set_header Connection "";
             proxy_read_timeout {layout.turn_timeout_seconds}s;
         }}
 
         location {socketio} {{
+            limit_req zone=socketio burst={layout.socketio_burst} nodelay;
             proxy_pass http://rasa_socketio;
 {_FORWARDED}            proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;

@@ -5,8 +5,9 @@
 
 The secret is RASA_JWT_SECRET, else the file RASA_JWT_SECRET_FILE, else var/rasa-jwt-secret
 (made by `make run`). ``--role user --username <conversation id>`` gives a token that reaches
-only that conversation's endpoints (Rasa's own rule). Every token carries ``exp``: Rasa accepts
-a token without one for ever.
+only that conversation's endpoints (Rasa's own rule). Every token carries ``iat`` and ``exp``,
+at most an hour apart: the launcher's Rasa refuses a token without them or with a longer
+lifetime (bot/api_tokens.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from pathlib import Path
 import jwt
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.api_tokens import MAX_TOKEN_LIFETIME_SECONDS  # noqa: E402  (needs ROOT on the path)
+
 DEFAULT_SECRET_FILE = ROOT / "var" / "rasa-jwt-secret"
 
 
@@ -33,6 +39,8 @@ def secret_from(environ: Mapping[str, str]) -> str:
 
 def make_token(secret: str, username: str, role: str, minutes: float,
                now: float | None = None) -> str:
+    if not 0 < minutes * 60 <= MAX_TOKEN_LIFETIME_SECONDS:
+        raise ValueError(f"a token lives at most {MAX_TOKEN_LIFETIME_SECONDS // 60} minutes")
     issued = int(time.time() if now is None else now)
     payload = {"user": {"username": username, "role": role}, "iat": issued,
                "exp": issued + int(minutes * 60)}
@@ -51,7 +59,11 @@ def main() -> int:
         print(f"api_token: no secret ({error}); run `make run` once or set RASA_JWT_SECRET",
               file=sys.stderr)
         return 2
-    print(make_token(secret, args.username, args.role, args.minutes))
+    try:
+        print(make_token(secret, args.username, args.role, args.minutes))
+    except ValueError as error:
+        print(f"api_token: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -226,7 +226,7 @@ def main() -> int:
                          env=backend_env, **OWN_GROUP),
         subprocess.Popen([sys.executable, "-m", "actions.server", "--host", "127.0.0.1",
                           "--port", actions_port], cwd=ROOT, env=env, **OWN_GROUP),
-        subprocess.Popen([sys.executable, "scripts/rasa_server.py", "--model",
+        subprocess.Popen([sys.executable, "scripts/rasa_server.py", "--api", "--model",
                           "models/current.tar.gz", "--endpoints", endpoints_file(actions_port),
                           "--credentials", credentials_file(), "--interface", host,
                           "--port", rasa_port], cwd=ROOT,

@@ -15,6 +15,14 @@ mode requires one) every request must carry ``Authorization: Bearer <token>``. W
 the token picks conversation ids, but never one of another channel (``web-``, ``sms-``,
 ``voice-``: refused with 403 by the gate, connectors/base/gate.py), and the client's metadata
 is cut to what a client may say (``language``, and the test-only ``test_person_ref``).
+
+Messages are rate limited per sender and over all senders (a flood over rotating sender ids
+meets the global one): 429 with ``Retry-After``, and 503 if the shared limit (Redis, with
+``ASSISTANT_REDIS_URL``) cannot be checked. ``credentials.yml``::
+
+    connectors.rest.RedactingRestInput:
+      per_sender_rate_limit: {messages: 5, per_seconds: 1, burst: 20}
+      global_rate_limit: {messages: 50, per_seconds: 1, burst: 200}
 """
 
 from __future__ import annotations
@@ -31,8 +39,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from common.identity_vault import IdentityVault
+from common.shared_state import handle_from_env
 from connectors.base.gate import GateRefusedError, admit, client_metadata, gated
+from connectors.base.ratelimit import parse_rate_limit
 from connectors.base.redaction import vault_redaction
+from connectors.rest.limits import DEFAULT_GLOBAL, DEFAULT_PER_SENDER, RestLimits, refused_response
 from connectors.rest.once import MAX_MESSAGE_ID_CHARS, handle_once
 
 logger = logging.getLogger(__name__)
@@ -40,8 +51,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_MESSAGE_CHARS = 20_000
 TOKEN_ENV = "REST_CHANNEL_TOKEN"
 MIN_TOKEN_CHARS = 32
-
-
 class RedactingRestInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -56,12 +65,22 @@ class RedactingRestInput(InputChannel):
         token = str(credentials.get("token") or os.environ.get(TOKEN_ENV) or "")
         if token and len(token) < MIN_TOKEN_CHARS:
             raise ValueError(f"rest: the token must have at least {MIN_TOKEN_CHARS} characters")
-        return cls(limit, token=token or None)
+        per_sender = credentials.get("per_sender_rate_limit")
+        overall = credentials.get("global_rate_limit")
+        limits = RestLimits.make(
+            parse_rate_limit(per_sender, "rest: per_sender_rate_limit") if per_sender
+            else DEFAULT_PER_SENDER,
+            parse_rate_limit(overall, "rest: global_rate_limit") if overall
+            else DEFAULT_GLOBAL,
+            handle_from_env())
+        return cls(limit, limits=limits, token=token or None)
 
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
-                 vault: IdentityVault | None = None, token: str | None = None) -> None:
+                 vault: IdentityVault | None = None, limits: RestLimits | None = None,
+                 token: str | None = None) -> None:
         self._max_chars = max_message_chars
         self._redact = vault_redaction(vault)
+        self._limits = limits or RestLimits.make()
         self._token = token
 
     def _authorised(self, request: Request) -> bool:
@@ -90,6 +109,9 @@ class RedactingRestInput(InputChannel):
             problem = self._problem(body)
             if problem:
                 return response.json({"error": problem}, status=400)
+            decision = await self._limits.take(str(body["sender"]))
+            if not decision.allowed:
+                return refused_response(decision)
             text = str(body.get("message") or "")
             metadata: dict[str, Any] = client_metadata(body.get("metadata"))
             text, vault_metadata = await self._redact(text)

@@ -19,6 +19,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from common.log_ids import fingerprint
 from connectors.sms.conversations import ConversationIds
 from connectors.sms.state import SmsState
 
@@ -103,7 +104,7 @@ class OutboundSender:
         """Sends unless the person opted out; the message SID, or None if nothing was sent."""
         conversation_id = self._ids.of(phone)
         if await self._store.is_opted_out(conversation_id):
-            logger.info("sms %s to %s not sent: opted out", purpose, conversation_id)
+            logger.info("sms %s to %s not sent: opted out", purpose, fingerprint(conversation_id))
             return None
         for attempt in range(1, self._attempts + 1):
             try:
@@ -113,16 +114,17 @@ class OutboundSender:
                 if error.code == UNSUBSCRIBED_RECIPIENT:
                     await self._store.opt_out(conversation_id, "twilio-21610")
                     logger.info("sms %s to %s: recipient unsubscribed at Twilio",
-                                purpose, conversation_id)
+                                purpose, fingerprint(conversation_id))
                     return None
                 if not error.retryable or attempt == self._attempts:
                     logger.warning("sms %s to %s failed after %d attempt(s): %s (code %s)",
-                                   purpose, conversation_id, attempt, error, error.code)
+                                   purpose, fingerprint(conversation_id), attempt, error,
+                                   error.code)
                     return None
                 await self._sleep(self._backoff * 4 ** (attempt - 1))
                 continue
             await self._store.record_outbound(sid, conversation_id, purpose, "accepted")
-            logger.info("sms %s to %s accepted as %s", purpose, conversation_id, sid)
+            logger.info("sms %s to %s accepted as %s", purpose, fingerprint(conversation_id), sid)
             return sid
         return None
 
@@ -135,8 +137,8 @@ class OutboundSender:
         if error_code == str(UNSUBSCRIBED_RECIPIENT):
             await self._store.opt_out(conversation_id, "twilio-21610")
         if status in {"failed", "undelivered"}:
-            logger.warning("sms %s to %s %s (code %s)", message_sid, conversation_id, status,
-                           error_code)
+            logger.warning("sms %s to %s %s (code %s)", message_sid,
+                           fingerprint(conversation_id), status, error_code)
         return True
 
     async def close(self) -> None:

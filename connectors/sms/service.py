@@ -17,6 +17,7 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.i18n import N_
+from common.log_ids import fingerprint
 from common.personal_number import redact
 from common.shared_state import KeyLocks
 from connectors.base.tasks import BackgroundTasks
@@ -181,7 +182,7 @@ class SmsConversationService:
             await self._store.opt_out(conversation_id, keyword.word)
         elif keyword.kind is KeywordKind.START:
             await self._store.opt_in(conversation_id)
-        logger.info("sms keyword %s in %s", keyword.kind.value, conversation_id)
+        logger.info("sms keyword %s in %s", keyword.kind.value, fingerprint(conversation_id))
         return self._phrase(REPLIES[keyword.kind], keyword.language)
 
     def _phrase(self, source: str, language: str) -> str:

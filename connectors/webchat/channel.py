@@ -26,12 +26,12 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from bot.i18n import Catalogs
 from common.shared_state import RedisHandle, RedisLocks, SharedState
+from connectors.base.ratelimit import Limiter, RateLimiter, RedisRateLimiter
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.demo_tokens import DemoTokenMinter, add_demo_token_route
 from connectors.webchat.history import HistorySource, TrackerHistory
 from connectors.webchat.origins import OriginPolicy
 from connectors.webchat.person_lookup import HttpPersonLookup
-from connectors.webchat.ratelimit import Limiter, RateLimiter, RedisRateLimiter
 from connectors.webchat.session_token import SessionTokenAuthenticator, SessionTokenSettings
 from connectors.webchat.sessions import AnonymousOnly, SessionAuthenticator, SessionIds
 from connectors.webchat.socket_events import CHANNEL_NAME, ChatEvents, OnNewMessage
@@ -139,11 +139,15 @@ class WebChatInput(InputChannel):
 
         history = self._history or TrackerHistory(tracker_store, config.history_limit)
         limiter: Limiter = RateLimiter(config.rate_limit)
+        address_limiter: Limiter = RateLimiter(config.new_sessions_per_address)
         if handle is not None:
             limiter = RedisRateLimiter(handle, config.rate_limit)
+            address_limiter = RedisRateLimiter(handle, config.new_sessions_per_address,
+                                               namespace="webchat-address")
         events = ChatEvents(sio, config, self._authenticator, SessionIds(config.session_secret),
                             history, on_new_message, limiter=limiter,
-                            locks=RedisLocks(handle, "webchat") if handle else None)
+                            locks=RedisLocks(handle, "webchat") if handle else None,
+                            address_limiter=address_limiter)
         events.register()
         self._events = events
 

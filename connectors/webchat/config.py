@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from common.shared_state import URL_ENV as SHARED_STATE_ENV
+from connectors.base.client_address import DEFAULT_TRUSTED_PROXIES, ClientAddresses
+from connectors.base.ratelimit import RateLimit, parse_rate_limit
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ MIN_SECRET_CHARS = 16
 _KNOWN_KEYS = frozenset({
     "socketio_path", "allowed_origins", "rate_limit", "max_message_chars",
     "session_persistence", "history_limit", "demo_pages", "test_login", "session_secret",
-    "session_token",
+    "session_token", "new_sessions_per_address", "trusted_proxies",
 })
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
@@ -41,12 +43,6 @@ class WebChatConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class RateLimit:
-    messages: int
-    per_seconds: float
-
-
-@dataclass(frozen=True)
 class BackendAccess:
     """Where the test login looks persons up (server to server, service token)."""
 
@@ -54,11 +50,19 @@ class BackendAccess:
     token: str
 
 
+DEFAULT_RATE_LIMIT = RateLimit(messages=20, per_seconds=60.0)
+# New connections and new sessions per client address: a page load makes one of each; many
+# people behind one office address stay far below it, a script making sessions does not.
+DEFAULT_NEW_SESSIONS_PER_ADDRESS = RateLimit(messages=60, per_seconds=60.0, burst=120)
+
+
 @dataclass(frozen=True)
 class WebChatConfig:
     socketio_path: str = "/webhooks/webchat/socket.io"
     allowed_origins: tuple[str, ...] = ()
-    rate_limit: RateLimit = RateLimit(messages=20, per_seconds=60.0)
+    rate_limit: RateLimit = DEFAULT_RATE_LIMIT
+    new_sessions_per_address: RateLimit = DEFAULT_NEW_SESSIONS_PER_ADDRESS
+    trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
     max_message_chars: int = 1000
     session_persistence: bool = True
     history_limit: int = 100
@@ -100,18 +104,22 @@ def _origin(value: Any) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _rate_limit(value: Any) -> RateLimit:
-    if not isinstance(value, Mapping) or set(value) != {"messages", "per_seconds"}:
-        raise WebChatConfigError("rate_limit", "must be {messages: N, per_seconds: S} "
-                                               f"(got {value!r})")
-    per_seconds = value["per_seconds"]
-    if isinstance(per_seconds, bool) or not isinstance(per_seconds, (int, float)) or \
-            not 0 < per_seconds <= 86400:
-        raise WebChatConfigError("rate_limit.per_seconds",
-                                 f"must be a number of seconds from 1 to 86400 "
-                                 f"(got {per_seconds!r})")
-    return RateLimit(_whole("rate_limit.messages", value["messages"], 1, 10000),
-                     float(per_seconds))
+def _proxies(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise WebChatConfigError("trusted_proxies", f"must be a list of networks (got {value!r})")
+    try:
+        ClientAddresses.of_networks(value)
+    except ValueError as error:
+        raise WebChatConfigError("trusted_proxies", str(error)) from None
+    return tuple(value)
+
+
+def _rate_limit(value: Any, name: str = "rate_limit") -> RateLimit:
+    try:
+        return parse_rate_limit(value, name)
+    except ValueError as error:
+        key, _, problem = str(error).partition(" ")
+        raise WebChatConfigError(key, problem) from None
 
 
 def _secret(value: Any, environ: Mapping[str, str]) -> bytes:
@@ -168,6 +176,10 @@ def parse_config(credentials: Mapping[str, Any] | None,
         allowed_origins=tuple(_origin(origin) for origin in origins),
         rate_limit=_rate_limit(block["rate_limit"]) if "rate_limit" in block
         else defaults.rate_limit,
+        new_sessions_per_address=_rate_limit(block["new_sessions_per_address"],
+                                             "new_sessions_per_address")
+        if "new_sessions_per_address" in block else defaults.new_sessions_per_address,
+        trusted_proxies=_proxies(block.get("trusted_proxies", list(defaults.trusted_proxies))),
         max_message_chars=_whole("max_message_chars",
                                  block.get("max_message_chars", defaults.max_message_chars),
                                  1, 10000),

@@ -32,7 +32,9 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from common.personal_number import redact
 from common.shared_state import KeyLocks, LockUnavailableError
+from connectors.base.client_address import ClientAddresses
 from connectors.base.gate import gated
+from connectors.base.ratelimit import Decision, Limiter, RateLimiter
 from connectors.webchat.config import WebChatConfig
 from connectors.webchat.history import HistorySource
 from connectors.webchat.locks import SessionLocks
@@ -45,7 +47,6 @@ from connectors.webchat.messages import (
     parse_user_uttered,
 )
 from connectors.webchat.output import WebChatOutput
-from connectors.webchat.ratelimit import Limiter, RateLimiter
 from connectors.webchat.sessions import (
     ANONYMOUS,
     AuthenticationError,
@@ -68,7 +69,15 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 @dataclass
 class Connection:
     identity: Identity
+    address: str = ""
     session: Session | None = None
+
+
+def _peer_and_forwarded(environ: dict[str, Any]) -> tuple[str, str | None]:
+    request = environ.get("sanic.request")  # engine.io's environ has a fixed REMOTE_ADDR
+    if request is not None:
+        return str(request.ip or ""), request.headers.get("x-forwarded-for")
+    return str(environ.get("REMOTE_ADDR", "")), environ.get("HTTP_X_FORWARDED_FOR")
 
 
 class ChatEvents:
@@ -76,6 +85,7 @@ class ChatEvents:
                  authenticator: SessionAuthenticator, session_ids: SessionIds,
                  history: HistorySource, on_new_message: OnNewMessage,
                  limiter: Limiter | None = None, locks: KeyLocks | None = None,
+                 address_limiter: Limiter | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._sio = sio
         self._config = config
@@ -84,6 +94,8 @@ class ChatEvents:
         self._history = history
         self._on_new_message = gated(CHANNEL_NAME, on_new_message)
         self._limiter = limiter or RateLimiter(config.rate_limit)
+        self._address_limiter = address_limiter or RateLimiter(config.new_sessions_per_address)
+        self._addresses = ClientAddresses.of_networks(config.trusted_proxies)
         self._locks: KeyLocks = locks or SessionLocks()
         self._connections: dict[str, Connection] = {}
         self._clock = clock
@@ -103,7 +115,20 @@ class ChatEvents:
     async def _error(self, sid: str, code: str, detail: str, **extra: Any) -> None:
         await self._sio.emit(ERROR_EVENT, {"code": code, "detail": detail, **extra}, to=sid)
 
+    async def _refused(self, sid: str, decision: Decision, detail: str) -> None:
+        if decision.unavailable:
+            await self._error(sid, ErrorCode.UNAVAILABLE, "the assistant is unavailable",
+                              retry_after=round(decision.retry_after, 1))
+        else:
+            await self._error(sid, ErrorCode.RATE_LIMITED, detail,
+                              retry_after=round(decision.retry_after, 1))
+
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        address = self._addresses.client(*_peer_and_forwarded(environ))
+        decision = await self._address_limiter.take(f"connect:{address}")
+        if not decision.allowed:
+            raise SocketRefused(ErrorCode.UNAVAILABLE if decision.unavailable
+                                else ErrorCode.RATE_LIMITED)
         try:
             identity = await self._auth.authenticate(auth_from_connect(auth))
         except BadPayloadError as error:
@@ -111,7 +136,7 @@ class ChatEvents:
         except AuthenticationError as error:
             logger.info("web chat: connection refused (%s)", error.code)
             raise SocketRefused(error.code) from None
-        self._connections[sid] = Connection(identity)
+        self._connections[sid] = Connection(identity, address)
 
     async def disconnect(self, sid: str, *_: Any) -> None:
         self._connections.pop(sid, None)
@@ -120,8 +145,9 @@ class ChatEvents:
         connection = self._connections.get(sid)
         if connection is None:
             return
-        if not (await self._limiter.take(f"connection:{sid}")).allowed:
-            await self._error(sid, ErrorCode.RATE_LIMITED, "too many session requests")
+        decision = await self._limiter.take(f"connection:{sid}")
+        if not decision.allowed:
+            await self._refused(sid, decision, "too many session requests")
             return
         try:
             request = parse_session_request(data)
@@ -140,6 +166,11 @@ class ChatEvents:
             # An id issued to someone else (or forged) is not an error: a fresh session.
             session = self._ids.verify(request.session_id, connection.identity)
         continued = session is not None
+        if not continued:  # a new session costs the address, a continued one does not
+            decision = await self._address_limiter.take(f"session:{connection.address}")
+            if not decision.allowed:
+                await self._refused(sid, decision, "too many new sessions from this address")
+                return
         session = session or self._ids.issue(connection.identity)
         previous = connection.session
         if previous is not None and previous.sender_id != session.sender_id:
@@ -175,8 +206,7 @@ class ChatEvents:
             return
         decision = await self._limiter.take(session.sender_id)
         if not decision.allowed:
-            await self._error(sid, ErrorCode.RATE_LIMITED, "too many messages",
-                              retry_after=round(decision.retry_after, 1))
+            await self._refused(sid, decision, "too many messages")
             return
         text = redact(message.text).text
         metadata: dict[str, Any] = {LANGUAGE_KEY: message.language} if message.language else {}

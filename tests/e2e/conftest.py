@@ -211,7 +211,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
                           "--port", str(actions_port)], cwd=ROOT, env=env,
                          stdout=logs[0], stderr=subprocess.STDOUT),
         # As in production (scripts/serve.py): the API behind a JWT, readiness on /ready.
-        subprocess.Popen([sys.executable, str(ROOT / "scripts" / "rasa_server.py"),
+        subprocess.Popen([sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--api",
                           "--model", str(MODEL),
                           "--endpoints", str(workdir / "endpoints.yml"),
                           "--credentials", str(workdir / "credentials.yml"),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors.webchat.config import RateLimit
+from connectors.base.ratelimit import RateLimit, RateLimiter
 from connectors.webchat.history import TrackerHistory, history_from_events
 from connectors.webchat.messages import (
     BadPayloadError,
@@ -19,7 +19,6 @@ from connectors.webchat.messages import (
 from connectors.webchat.origins import OriginPolicy
 from connectors.webchat.output import WebChatOutput
 from connectors.webchat.person_lookup import UnknownPersonError
-from connectors.webchat.ratelimit import RateLimiter
 from connectors.webchat.sessions import (
     ANONYMOUS,
     AnonymousOnly,

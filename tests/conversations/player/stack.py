@@ -123,7 +123,7 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
     processes = [
         subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(actions_port)],
                          cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT),
-        subprocess.Popen([sys.executable, str(ROOT / "scripts" / "rasa_server.py"),
+        subprocess.Popen([sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--api",
                           "--model", str(MODEL),
                           "--endpoints", str(workdir / "endpoints.yml"),
                           "--credentials", str(workdir / "credentials.yml"),

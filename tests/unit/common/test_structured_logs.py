@@ -123,9 +123,14 @@ def test_twilios_request_chatter_is_left_out_but_not_its_warnings(
 
 
 def test_a_twilio_id_whose_digits_look_like_a_personnummer_is_not_scrubbed() -> None:
-    sid = "AC0d7cf191212121212eff75b82b1b1b45"  # 191212121212 inside: Tolvan's number
+    sid = "AC0d7cf987654321098eff75b82b1b1b45"  # 12 digits in a row, no date among them
     line = f"POST /2010-04-01/Accounts/{sid}/Messages.json for 191212121212"
     assert scrub(line) == f"POST /2010-04-01/Accounts/{sid}/Messages.json for PNR_REDACTED"
-    conversation = "sms-aec2f644e191212121212d1836c1aa1d2b"
+    conversation = "sms-aec2f644e198713131313d1836c1aa1d"  # month 13: not a number
     assert scrub(f"sms keyword help in {conversation}") == f"sms keyword help in {conversation}"
+
+
+def test_a_valid_personnummer_inside_an_id_is_scrubbed_all_the_same() -> None:
+    # Tolvan's number glued into an id's shape: a random id holds a valid one very rarely.
+    assert scrub("AC0d7cf191212121212eff75b82b1b1b45") == "AC0d7cfPNR_REDACTEDeff75b82b1b1b45"
     assert scrub("pnr191212121212") != "pnr191212121212"  # a word, not a hex id: scrubbed

@@ -202,14 +202,15 @@ def test_action_server_health_ready_metrics_and_no_echo_on_errors() -> None:
 SECRET = "s" * 48
 
 
-def test_the_launcher_turns_the_api_on_behind_a_jwt_and_refuses_debug(tmp_path: Path) -> None:
+def test_the_launcher_puts_the_api_behind_a_jwt_when_asked_and_refuses_debug(
+        tmp_path: Path) -> None:
     launcher = script("rasa_server")
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(yaml.safe_dump({"rest": None, launcher.WEBCHAT_KEY: {
         "allowed_origins": ["https://www.example.se"]}}))
     env = {"RASA_JWT_SECRET": SECRET}
-    args = launcher.rasa_arguments(["--model", "m.tar.gz", "--credentials", str(credentials),
-                                    "--port", "5005"], env)
+    args = launcher.rasa_arguments(["--api", "--model", "m.tar.gz", "--credentials",
+                                    str(credentials), "--port", "5005"], env)
     assert args == ["run", "--model", "m.tar.gz", "--port", "5005", "--credentials",
                     str(credentials), "--enable-api", "--jwt-secret", SECRET,
                     "--jwt-method", "HS256", "--cors", "https://www.example.se"]
@@ -217,13 +218,16 @@ def test_the_launcher_turns_the_api_on_behind_a_jwt_and_refuses_debug(tmp_path: 
         with pytest.raises(launcher.LaunchError, match="not allowed"):
             launcher.rasa_arguments([*refused, "--credentials", str(credentials)], env)
     with pytest.raises(launcher.LaunchError, match="RASA_JWT_SECRET"):
-        launcher.rasa_arguments(["--credentials", str(credentials)], {"RASA_JWT_SECRET": "x"})
+        launcher.rasa_arguments(["--api", "--credentials", str(credentials)],
+                                {"RASA_JWT_SECRET": "x"})
     secret_file = tmp_path / "secret"
     secret_file.write_text(SECRET + "\n")
     assert SECRET in launcher.rasa_arguments(
-        ["--credentials", str(credentials)], {"RASA_JWT_SECRET_FILE": str(secret_file)})
-    no_api = launcher.rasa_arguments(["--no-api", "--credentials", str(credentials)], {})
-    assert "--enable-api" not in no_api and "--jwt-secret" not in no_api
+        ["--api", "--credentials", str(credentials)],
+        {"RASA_JWT_SECRET_FILE": str(secret_file)})
+    for no_api in (launcher.rasa_arguments(["--no-api", "--credentials", str(credentials)], {}),
+                   launcher.rasa_arguments(["--credentials", str(credentials)], {})):
+        assert "--enable-api" not in no_api and "--jwt-secret" not in no_api
     # The project's own credentials: no other site may embed the chat, so no CORS at all.
     assert "--cors" not in launcher.rasa_arguments([], env)
 
