@@ -74,8 +74,6 @@ NOTICE_STATUSES: tuple[NoticeStatus, ...] = ("sent", "skipped", "failed")
 
 Channel = Literal["web", "sms", "voice"]
 CHANNELS: tuple[Channel, ...] = ("web", "sms", "voice")
-# Channels on which a person with protected identity must not get case or payment details.
-UNPROTECTED_CHANNELS: frozenset[Channel] = frozenset({"sms", "voice"})
 
 
 def checked(value: str, allowed: tuple[V, ...]) -> V:
