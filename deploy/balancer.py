@@ -113,6 +113,11 @@ http {{
             return 404;
         }}
 
+        # The case backend's notifier calls a replica directly: never through this address.
+        location = /webhooks/twilio_sms/notices {{
+            return 404;
+        }}
+
         location / {{
             proxy_pass http://rasa_replicas;
 {_FORWARDED}            proxy_set_header Connection "";

@@ -13,7 +13,7 @@ from connectors.webchat.sessions import AnonymousOnly
 
 SECRET = "s" * 16
 BACKEND_ENV = {"CASEBACKEND_URL": "http://127.0.0.1:8100/",
-               "CASEBACKEND_SERVICE_TOKEN": "service-token"}
+               "CASEBACKEND_LOOKUP_TOKEN": "service-token"}
 
 
 def test_defaults_are_safe_for_production() -> None:
