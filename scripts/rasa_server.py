@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common import structured_logs  # noqa: E402  (needs ROOT on the path)
+from common.production_mode import ProductionModeError, rasa_refusals  # noqa: E402
 from common.warning_filters import quiet_third_party_deprecations  # noqa: E402
 
 WEBCHAT_KEY = "connectors.webchat.WebChatInput"
@@ -73,6 +74,12 @@ def rasa_arguments(passed: Sequence[str], environ: Mapping[str, str]) -> list[st
     parser.add_argument("--credentials", default="bot/credentials.yml")
     parser.add_argument("--no-api", action="store_true")
     known, rest = parser.parse_known_args(list(passed))
+    try:
+        refusals = rasa_refusals(environ)
+    except ProductionModeError as error:
+        refusals = [str(error)]
+    if refusals:
+        raise LaunchError("; ".join(refusals))
     for argument in rest:
         if argument.split("=", 1)[0] in REFUSED:
             raise LaunchError(f"{argument.split('=', 1)[0]} is not allowed here")

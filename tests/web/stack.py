@@ -99,8 +99,8 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port = rasa_port or free_port()
     actions_port, backend_port = free_port(), free_port()
-    credentials = ServiceCredentials.generate()
-    backend_env = {**without_credentials(os.environ), **credentials.backend_env(),
+    service_credentials = ServiceCredentials.generate()
+    backend_env = {**without_credentials(os.environ), **service_credentials.backend_env(),
                    # This tree's case backend, whichever tree its venv was installed from.
                    "PYTHONPATH": str(ROOT / "casebackend" / "src"),
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
@@ -109,7 +109,7 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
         subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
                        check=True, capture_output=True)
-    backend = Backend(f"http://127.0.0.1:{backend_port}", credentials, backend_env,
+    backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
@@ -119,7 +119,7 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
     credentials = {"rest": None, "connectors.ops.OpsInput": None,
                    "connectors.webchat.WebChatInput": webchat_credentials(extra_origins)}
     (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
-    env = {**without_credentials(os.environ), **credentials.assistant_env(),
+    env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
            "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
            "ASSISTANT_TEST_IDENTITY": "on",
