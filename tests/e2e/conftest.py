@@ -171,9 +171,9 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     workdir = tmp_path_factory.mktemp("assistant")
     rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
-    credentials = ServiceCredentials.generate()
+    service_credentials = ServiceCredentials.generate()
     jwt_secret = "e2e-jwt-" + os.urandom(24).hex()
-    backend_env = {**without_credentials(os.environ), **credentials.backend_env(),
+    backend_env = {**without_credentials(os.environ), **service_credentials.backend_env(),
                    # This tree's case backend, whichever tree its venv was installed from.
                    "PYTHONPATH": str(ROOT / "casebackend" / "src"),
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
@@ -182,7 +182,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
         subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
                        check=True, capture_output=True)
-    backend = Backend(f"http://127.0.0.1:{backend_port}", credentials, backend_env,
+    backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
     tracker_db = workdir / "tracker.db"
@@ -204,7 +204,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     voice = VoiceTestSetup(workdir / "voice.db", sms)
     credentials.update(voice.credentials())
     (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
-    env = {**without_credentials(os.environ), **credentials.assistant_env(),
+    env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
            "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
            "ASSISTANT_TEST_IDENTITY": "on",

@@ -87,9 +87,9 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
-    credentials = ServiceCredentials.generate()
+    service_credentials = ServiceCredentials.generate()
     jwt_secret = "corpus-jwt-" + os.urandom(24).hex()
-    backend_env = {**without_credentials(os.environ), **credentials.backend_env(),
+    backend_env = {**without_credentials(os.environ), **service_credentials.backend_env(),
                    # This tree's case backend, whichever tree its venv was installed from.
                    "PYTHONPATH": str(ROOT / "casebackend" / "src"),
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
@@ -98,7 +98,7 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
         subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
                        check=True, capture_output=True)
-    backend = Backend(f"http://127.0.0.1:{backend_port}", credentials, backend_env,
+    backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
@@ -108,7 +108,7 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
     sms = SmsTestSetup(workdir / "sms.db").start()
     voice = VoiceTestSetup(workdir / "voice.db", sms)
     (workdir / "credentials.yml").write_text(yaml.safe_dump(_credentials(sms, voice)))
-    env = {**without_credentials(os.environ), **credentials.assistant_env(),
+    env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
            "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
            "CASEBACKEND_BREAKER_RESET_SECONDS": "1",
