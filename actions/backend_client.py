@@ -4,6 +4,9 @@ A whole turn must stay well inside Twilio's 15 s, so each request has a short co
 read timeout and at most one retry; after repeated failures the breaker opens and calls fail
 at once until a probe is allowed. Reads are retried; the order is retried too because it
 carries an idempotency key (the backend answers the same order again).
+
+Each request carries the action server's own token and, when it is about a person, an identity
+assertion signed for that one request (actions/identity_assertion.py): a retry signs anew.
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ from actions.backend_types import (
     payment_from_json,
     profile_from_json,
 )
+from actions.identity_assertion import HEADER as ASSERTION_HEADER
+from actions.identity_assertion import AssertionSigner
 from actions.metrics import BackendErrorKind, count_backend_error
+from common.service_credentials import ACTIONS_TOKEN_ENV, ASSERTION_KEY_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +45,9 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BackendSettings:
     base_url: str
-    service_token: str
+    token: str  # CASEBACKEND_ACTIONS_TOKEN: this server's own, not the web chat's
+    # CASEBACKEND_ASSERTION_KEY: the Ed25519 private key the identity assertions are signed with.
+    assertion_key: str = ""
     connect_timeout: float = 1.0
     read_timeout: float = 3.0
     total_timeout: float = 4.0
@@ -51,7 +59,8 @@ class BackendSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BackendSettings:
         environ = os.environ if environ is None else environ
         return cls(base_url=environ.get("CASEBACKEND_URL", "http://127.0.0.1:8100").rstrip("/"),
-                   service_token=environ.get("CASEBACKEND_SERVICE_TOKEN", ""),
+                   token=environ.get(ACTIONS_TOKEN_ENV, ""),
+                   assertion_key=environ.get(ASSERTION_KEY_ENV, ""),
                    reset_after=float(environ.get("CASEBACKEND_BREAKER_RESET_SECONDS", "15")))
 
 
@@ -102,6 +111,9 @@ class HttpCaseBackend:
         self._session = session
         self._on_error = on_error
         self.breaker = CircuitBreaker(settings.failure_threshold, settings.reset_after)
+        # None without a key: personal requests then fail as "unavailable" (and /ready says why).
+        self._signer = (AssertionSigner.from_text(settings.assertion_key)
+                        if settings.assertion_key else None)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -115,11 +127,10 @@ class HttpCaseBackend:
         if self._session is not None:
             await self._session.close()
 
-    def _headers(self, caller: Caller | None) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self._settings.service_token}"}
-        if caller is not None:
-            headers["X-Acting-Person"] = caller.person_ref
-            headers["X-Channel"] = caller.channel
+    def _headers(self, caller: Caller | None, method: str, path: str) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._settings.token}"}
+        if caller is not None and self._signer is not None:
+            headers[ASSERTION_HEADER] = self._signer.sign(caller, method, path)
         return headers
 
     async def _request(self, method: str, path: str, caller: Caller | None,
@@ -128,12 +139,14 @@ class HttpCaseBackend:
         if not self.breaker.allow():
             self._on_error("circuit_open")
             raise BackendUnavailableError("circuit open")
+        if caller is not None and self._signer is None:
+            raise BackendUnavailableError(f"{ASSERTION_KEY_ENV} is not set")
         last_error: Exception | None = None
         for attempt in range(self._settings.retries + 1):
             try:
                 async with self._client().request(
                         method, f"{self._settings.base_url}{path}", json=json, params=params,
-                        headers=self._headers(caller)) as response:
+                        headers=self._headers(caller, method, path)) as response:
                     if response.status >= 500:
                         raise BackendUnavailableError(f"status {response.status}")
                     body = await response.json(content_type=None)

@@ -40,8 +40,14 @@ from sanic.exceptions import SanicException  # noqa: E402
 from sanic.request import Request  # noqa: E402
 from sanic.response import HTTPResponse  # noqa: E402
 
+from actions.identity_assertion import AssertionKeyError, signing_key  # noqa: E402
 from actions.personal_action import default_backend  # noqa: E402
 from common import structured_logs  # noqa: E402
+from common.production_mode import (  # noqa: E402
+    ProductionModeError,
+    action_server_refusals,
+)
+from common.service_credentials import ACTIONS_TOKEN_ENV, ASSERTION_KEY_ENV  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +58,15 @@ IDENTITY_PROVIDERS = frozenset({"simulator", "bankid"})
 def configuration_problems(environ: Mapping[str, str]) -> list[str]:
     """What the actions need from the environment and do not have (no values, only names)."""
     problems = []
-    if not environ.get("CASEBACKEND_SERVICE_TOKEN", "").strip():
-        problems.append("CASEBACKEND_SERVICE_TOKEN is not set")
+    if not environ.get(ACTIONS_TOKEN_ENV, "").strip():
+        problems.append(f"{ACTIONS_TOKEN_ENV} is not set")
+    if not environ.get(ASSERTION_KEY_ENV, "").strip():
+        problems.append(f"{ASSERTION_KEY_ENV} is not set")
+    else:
+        try:
+            signing_key(environ[ASSERTION_KEY_ENV])
+        except AssertionKeyError:
+            problems.append(f"{ASSERTION_KEY_ENV} is not an Ed25519 private key")
     key = environ.get("IDENTITY_VAULT_KEY", "")
     if not key:
         problems.append("IDENTITY_VAULT_KEY is not set")
@@ -129,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
                         default=int(os.environ.get("ACTIONS_PORT", DEFAULT_PORT)))
     parser.add_argument("--actions", default="actions", help="the actions package")
     args = parser.parse_args(argv)
+    try:
+        refusals = action_server_refusals(os.environ)
+    except ProductionModeError as error:
+        refusals = [str(error)]
+    if refusals:
+        print("\n".join(f"action server: {refusal}" for refusal in refusals), file=sys.stderr)
+        return 2
     if structured_logs.json_logs_enabled():
         structured_logs.install("actions")
     else:

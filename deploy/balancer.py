@@ -135,6 +135,11 @@ http {{
             return 404;
         }}
 
+        # The case backend's notifier calls a replica directly: never through this address.
+        location = /webhooks/twilio_sms/notices {{
+            return 404;
+        }}
+
         location / {{
             limit_req zone=webhooks burst={layout.webhook_burst} nodelay;
             proxy_pass http://rasa_replicas;

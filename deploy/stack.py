@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 from cryptography.fernet import Fernet
 
+from common.service_credentials import ServiceCredentials, without_credentials
 from deploy.balancer import LOOPBACK, BalancerLayout, render_config
 from deploy.processes import Service, ServiceError, answers_ok, free_port, json_status_ok
 from deploy.targets import CASEBACKEND_SCHEMA, PostgresTarget, RedisTarget
@@ -78,9 +79,10 @@ def replica_argv(host: str, port: int, model: Path, workdir: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class Secrets:
-    """Shared by every process of the stack: from the environment, else made for this run."""
+    """Shared by the processes of the stack: from the environment, else made for this run. The
+    case backend's credentials are per caller (common/service_credentials.py)."""
 
-    service_token: str
+    credentials: ServiceCredentials
     vault_key: str
     webchat_secret: str
 
@@ -88,14 +90,12 @@ class Secrets:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Secrets:
         environ = os.environ if environ is None else environ
         return cls(
-            service_token=environ.get("CASEBACKEND_SERVICE_TOKEN")
-            or secrets.token_urlsafe(32),
+            credentials=ServiceCredentials.from_env(environ),
             vault_key=environ.get("IDENTITY_VAULT_KEY") or Fernet.generate_key().decode(),
             webchat_secret=environ.get("WEBCHAT_SESSION_SECRET") or secrets.token_urlsafe(32))
 
     def env(self) -> dict[str, str]:
-        return {"CASEBACKEND_SERVICE_TOKEN": self.service_token,
-                "IDENTITY_VAULT_KEY": self.vault_key,
+        return {"IDENTITY_VAULT_KEY": self.vault_key,
                 "WEBCHAT_SESSION_SECRET": self.webchat_secret}
 
 
@@ -175,18 +175,22 @@ class ScaleOutStack:
     # ---- the processes ----
 
     def _backend_env(self, port: int | None = None) -> dict[str, str]:
-        env = {**os.environ, **self.secrets.env(),
+        env = {**without_credentials(os.environ), **self.secrets.env(),
+               **self.secrets.credentials.backend_env(),
                "CASEBACKEND_DATABASE_URL": self.database.asyncpg_url(),
                "CASEBACKEND_DATABASE_SCHEMA": CASEBACKEND_SCHEMA,
                "CASEBACKEND_HOST": self.settings.host,
-               "CASEBACKEND_ASSISTANT_URL": self.url,
+               # A replica directly: the balancer's public address does not forward /notices.
+               "CASEBACKEND_ASSISTANT_URL": f"http://{self.settings.host}:"
+                                            f"{self.layout.replicas[0]}",
                "TZ": os.environ.get("TZ", "Europe/Stockholm")}
         if port is not None:
             env["CASEBACKEND_PORT"] = str(port)
         return env
 
     def _assistant_env(self) -> dict[str, str]:
-        return {**os.environ, **self.secrets.env(),
+        return {**without_credentials(os.environ), **self.secrets.env(),
+                **self.secrets.credentials.assistant_env(),
                 "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TZ": os.environ.get("TZ", "Europe/Stockholm"),

@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common import structured_logs  # noqa: E402  (needs ROOT on the path)
+from common.production_mode import ProductionModeError, rasa_refusals  # noqa: E402
 from common.warning_filters import quiet_third_party_deprecations  # noqa: E402
 
 WEBCHAT_KEY = "connectors.webchat.WebChatInput"
@@ -110,6 +111,12 @@ def rasa_arguments(passed: Sequence[str], environ: Mapping[str, str]) -> list[st
         known, rest = _own_arguments().parse_known_args(list(passed))
     except SystemExit as error:  # argparse's own message is on stderr already
         raise LaunchError("bad arguments for this launcher") from error
+    try:
+        refusals = rasa_refusals(environ)
+    except ProductionModeError as error:
+        refusals = [str(error)]
+    if refusals:
+        raise LaunchError("; ".join(refusals))
     for argument in rest:  # values as well: '--port --deb' is '--deb' to Rasa
         reason = refused_option(argument)
         if reason is not None:

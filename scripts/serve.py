@@ -1,10 +1,12 @@
 """Starts the embedded default: case backend, action server and Rasa; stops them together.
 
 Used by `make run`. The case backend gets the demo data (idempotent) in var/casebackend.db;
-the service token shared by backend and action server is made once and kept in
-var/service-token, the secret that signs Rasa's HTTP API tokens in var/rasa-jwt-secret
-(RASA_JWT_SECRET overrides it). Ports and interface come from the environment (RASA_PORT,
-ACTIONS_PORT, CASEBACKEND_PORT, BIND_HOST); the defaults serve loopback only. Rasa starts
+the credentials between the processes and the backend (a token per caller and the assertion key
+pair, common/service_credentials.py) are made once and kept in var/service-credentials.json,
+each process getting only its own; the secret that signs Rasa's HTTP API tokens in
+var/rasa-jwt-secret (RASA_JWT_SECRET overrides it). Ports and interface come from the
+environment (RASA_PORT, ACTIONS_PORT, CASEBACKEND_PORT, BIND_HOST); the defaults serve loopback
+only. Rasa starts
 through scripts/rasa_server.py (API behind JWT, no debug mode), the action server as
 `python -m actions.server` (readiness, metrics, JSON logs); docs/operations.md.
 
@@ -16,6 +18,7 @@ through the local outbox (connectors/local_twilio/, LOCAL_TWILIO_PORT), so `make
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -25,6 +28,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +41,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python scripts/...` without make's PYTHONPATH
     sys.path.insert(0, str(ROOT))
 
+from common.service_credentials import (  # noqa: E402
+    ServiceCredentials,
+    without_credentials,
+)
 from connectors.local_twilio.account import LocalAccount, load_or_create  # noqa: E402
 
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
 # ASSISTANT_VAR_DIR moves every file `make run` keeps (secrets, SQLite files, the local Twilio
 # account) elsewhere, e.g. for a second instance beside the first; default var/.
 VAR = Path(os.environ.get("ASSISTANT_VAR_DIR") or ROOT / "var").resolve()
-TOKEN_FILE = VAR / "service-token"
+CREDENTIALS_FILE = VAR / "service-credentials.json"
 VAULT_KEY_FILE = VAR / "vault-key"
 JWT_SECRET_FILE = VAR / "rasa-jwt-secret"
 LOCAL_TWILIO_FILE = VAR / "local-twilio.json"
@@ -60,8 +68,14 @@ def _secret(variable: str, path: Path, make: Callable[[], str]) -> str:
     return path.read_text().strip()
 
 
-def service_token() -> str:
-    return _secret("CASEBACKEND_SERVICE_TOKEN", TOKEN_FILE, lambda: secrets.token_urlsafe(32))
+def service_credentials() -> ServiceCredentials:
+    """Those made for this machine on first start (var/), each overridden by its variable."""
+    if not CREDENTIALS_FILE.exists():
+        CREDENTIALS_FILE.write_text(json.dumps(asdict(ServiceCredentials.generate()), indent=2))
+        CREDENTIALS_FILE.chmod(0o600)
+    stored = ServiceCredentials(**json.loads(CREDENTIALS_FILE.read_text()))
+    return ServiceCredentials.from_env({**stored.backend_env(), **stored.action_server_env(),
+                                        **os.environ})
 
 
 def vault_key() -> str:
@@ -195,7 +209,8 @@ def main() -> int:
     outbox_port = os.environ.get("LOCAL_TWILIO_PORT", "5060")
     VAR.mkdir(parents=True, exist_ok=True)
     account = local_twilio(rasa_port, outbox_port)
-    env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": service_token(),
+    credentials = service_credentials()
+    env = {**without_credentials(os.environ),
            "IDENTITY_VAULT_KEY": vault_key(),
            "WEBCHAT_SESSION_SECRET": _secret("WEBCHAT_SESSION_SECRET",
                                              VAR / "webchat-secret",
@@ -208,7 +223,8 @@ def main() -> int:
            **state_environment(),
            **(account.environment() if account is not None else {})}
     # The case backend has its own environment: none of this tree's modules on its path.
-    backend_env = {key: value for key, value in env.items() if key != "PYTHONPATH"}
+    backend_env = {**{key: value for key, value in env.items() if key != "PYTHONPATH"},
+                   **credentials.backend_env()}
     # Migrate, then load the demo persons (idempotent; dates relative to today). Their
     # chatter is shown only when a step fails; warnings always.
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
@@ -225,12 +241,14 @@ def main() -> int:
         subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"], cwd=ROOT / "casebackend",
                          env=backend_env, **OWN_GROUP),
         subprocess.Popen([sys.executable, "-m", "actions.server", "--host", "127.0.0.1",
-                          "--port", actions_port], cwd=ROOT, env=env, **OWN_GROUP),
+                          "--port", actions_port], cwd=ROOT,
+                         env={**env, **credentials.action_server_env()}, **OWN_GROUP),
         subprocess.Popen([sys.executable, "scripts/rasa_server.py", "--api", "--model",
                           "models/current.tar.gz", "--endpoints", endpoints_file(actions_port),
                           "--credentials", credentials_file(), "--interface", host,
                           "--port", rasa_port], cwd=ROOT,
-                         env={**env, "RASA_JWT_SECRET": rasa_jwt_secret()}, **OWN_GROUP),
+                         env={**env, **credentials.rasa_env(),
+                              "RASA_JWT_SECRET": rasa_jwt_secret()}, **OWN_GROUP),
     ]
     if account is not None:
         processes.append(subprocess.Popen(

@@ -26,6 +26,7 @@ from actions.identity.rate_limit import (
 )
 from actions.identity.simulator import BankIdSimulator, RedisOrders
 from common.identity_vault import Vault, VaultSettings, open_vault
+from common.production_mode import refuse_in_production
 from common.shared_state import handle_from_env
 
 
@@ -71,6 +72,8 @@ class IdentityServices:
         if kind == "bankid":
             provider = BankIdRpClient(BankIdSettings.from_env(environ))
         elif kind == "simulator":
+            # Anyone could "identify" as any demo person: never in production.
+            refuse_in_production(environ, "IDENTITY_PROVIDER is the BankID simulator")
             provider = BankIdSimulator(
                 confirm_after=float(environ.get("BANKID_SIMULATOR_CONFIRM_SECONDS", "2")),
                 orders=RedisOrders(handle, vault_settings.key) if handle else None)

@@ -35,6 +35,7 @@ import aiohttp
 
 from benchmarks.harness.channels import TurnFailedError
 from benchmarks.harness.questions import normalise
+from common.service_credentials import ServiceCredentials, without_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
@@ -112,7 +113,7 @@ class CaseBackend:
 
     workdir: Path
     port: int
-    token: str = field(default_factory=lambda: "bench-" + secrets.token_hex(16))
+    credentials: ServiceCredentials = field(default_factory=ServiceCredentials.generate)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -120,7 +121,7 @@ class CaseBackend:
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "CASEBACKEND_SERVICE_TOKEN": self.token,
+        return {**without_credentials(os.environ), **self.credentials.backend_env(),
                 "CASEBACKEND_DATABASE_URL":
                     f"sqlite+aiosqlite:///{self.workdir / 'casebackend.db'}",
                 "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(self.port),
@@ -160,15 +161,15 @@ class CaseBackend:
 
     def person_ref(self, personnummer: str) -> str:
         """The opaque reference the test identity path sends (looked up as the e2e tests
-        do, with the service token; never through the assistant)."""
+        do, with the lookup token; never through the assistant)."""
         body = _http_json(f"{self.url}/v1/person-lookups", {"personnummer": personnummer},
-                          token=self.token)
+                          token=self.credentials.lookup_token)
         return str(body["person_ref"])
 
     def action_server_env(self) -> dict[str, str]:
         """What the action server needs to reach it, and the identification's settings for a
         benchmark: a short simulator delay, no start limit in the way of the load."""
-        return {"CASEBACKEND_URL": self.url, "CASEBACKEND_SERVICE_TOKEN": self.token,
+        return {"CASEBACKEND_URL": self.url, **self.credentials.action_server_env(),
                 "ASSISTANT_TEST_IDENTITY": "on", "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.2",
                 "IDENTITY_MAX_STARTS": "1000000", "IDENTITY_MAX_STARTS_PER_PERSON": "1000000",
                 "IDENTITY_MAX_STARTS_GLOBAL": "1000000", "TZ": "Europe/Stockholm"}

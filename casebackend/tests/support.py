@@ -25,12 +25,16 @@ from sqlalchemy.pool import NullPool
 from casebackend.db.engine import create_engine
 from casebackend.db.models import Base
 from casebackend.settings import DatabaseSettings
+from tests.assertions import PUBLIC_KEY_TEXT, assertion
 
 POSTGRES_URL = os.environ.get(
     "CASEBACKEND_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgresql")
-TOKEN = "test-service-token-0123456789abcdef"
+# The action server's token (every scope) and the web chat's (lookups only).
+TOKEN = "test-actions-token-0123456789abcdef"
+LOOKUP_TOKEN = "test-lookup-token-0123456789abcdef"
+NOTICES_TOKEN = "test-notices-token-0123456789abcdef"
 PNR_KEY = "test-pnr-key"
 TABLES = (
     "persons",
@@ -123,11 +127,16 @@ def free_port() -> int:
 
 def server_environment(database: DatabaseSettings, port: int) -> dict[str, str]:
     environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("CASEBACKEND_")
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CASEBACKEND_", "ASSISTANT_"))
     }
     environment.update(
         CASEBACKEND_DATABASE_URL=database.url,
-        CASEBACKEND_SERVICE_TOKEN=TOKEN,
+        CASEBACKEND_ACTIONS_TOKEN=TOKEN,
+        CASEBACKEND_LOOKUP_TOKEN=LOOKUP_TOKEN,
+        CASEBACKEND_ASSERTION_PUBLIC_KEY=PUBLIC_KEY_TEXT,
+        ASSISTANT_NOTICES_TOKEN=NOTICES_TOKEN,
         CASEBACKEND_PNR_KEY=PNR_KEY,
         CASEBACKEND_HOST="127.0.0.1",
         CASEBACKEND_PORT=str(port),
@@ -187,7 +196,9 @@ def _wait_until_listening(server: Server, timeout: float = 30.0) -> None:
 
 @dataclass
 class Api:
-    """An HTTP client for the server with the service's headers filled in."""
+    """An HTTP client for the server with the token and the identity assertion filled in: with
+    `acting`, an assertion for that person on `channel` (logged in when the channel is web, unless
+    `logged_in_web` says otherwise), bound to this request's method and path."""
 
     client: httpx.Client
 
@@ -197,7 +208,8 @@ class Api:
         path: str,
         *,
         acting: str | None = None,
-        channel: str | None = "web",
+        channel: str = "web",
+        logged_in_web: bool | None = None,
         token: str | None = TOKEN,
         params: Mapping[str, str | int] | None = None,
         json: object = None,
@@ -208,9 +220,10 @@ class Api:
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         if acting is not None:
-            all_headers["X-Acting-Person"] = acting
-        if channel is not None:
-            all_headers["X-Channel"] = channel
+            signed_path = path.split("?")[0]  # as sent: the server compares the raw path
+            all_headers["X-Identity-Assertion"] = assertion(
+                acting, method, signed_path, channel, logged_in_web
+            )
         if content is not None:
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})

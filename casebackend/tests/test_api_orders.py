@@ -12,6 +12,7 @@ import pytest
 
 from casebackend.schemas import Order
 from casebackend.settings import DatabaseSettings
+from tests.assertions import assertion
 from tests.conftest import Deployment
 from tests.expected import NAMES
 from tests.fixtures_data import ExtraPeople
@@ -117,11 +118,15 @@ def test_same_key_from_two_requesters_makes_two_orders(
 def test_concurrent_duplicates_make_one_order(deployment: Deployment, refs: dict[str, str]) -> None:
     body = _order(refs["Fyra"], _key())
     elva = refs["Elva"]
-    headers = {
-        "Authorization": f"Bearer {TOKEN}",
-        "X-Acting-Person": elva,
-        "X-Channel": "web",
-    }
+    path = f"/v1/persons/{elva}/orders"
+
+    def headers() -> dict[str, str]:
+        # An assertion is good for one request: each of the burst has its own.
+        return {
+            "Authorization": f"Bearer {TOKEN}",
+            "X-Identity-Assertion": assertion(elva, "POST", path),
+        }
+
     before = row_counts(deployment.database)
 
     async def burst() -> list[httpx.Response]:
@@ -130,10 +135,7 @@ def test_concurrent_duplicates_make_one_order(deployment: Deployment, refs: dict
             base_url=deployment.server.base_url, limits=limits, timeout=30
         ) as client:
             return await asyncio.gather(
-                *(
-                    client.post(f"/v1/persons/{elva}/orders", json=body, headers=headers)
-                    for _ in range(20)
-                )
+                *(client.post(path, json=body, headers=headers()) for _ in range(20))
             )
 
     responses = asyncio.run(burst())

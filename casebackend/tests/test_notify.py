@@ -25,7 +25,7 @@ from casebackend.demo.loader import load_demo
 from casebackend.notify import notify_case
 from casebackend.settings import DatabaseSettings, NotifierSettings
 from casebackend.vocabulary import NoticeEvent
-from tests.support import PNR_KEY, PROJECT, TOKEN, free_port, run
+from tests.support import NOTICES_TOKEN, PNR_KEY, PROJECT, free_port, run
 
 CONTACT_KEY = "test-contact-key"
 NOTICES_PATH = "/webhooks/twilio_sms/notices"
@@ -86,7 +86,10 @@ def demo_database(empty_database: DatabaseSettings) -> DatabaseSettings:
 
 def _settings(url: str) -> NotifierSettings:
     return NotifierSettings(
-        assistant_url=url, service_token=TOKEN, contact_key=CONTACT_KEY.encode(), timeout=5.0
+        assistant_url=url,
+        notices_token=NOTICES_TOKEN,
+        contact_key=CONTACT_KEY.encode(),
+        timeout=5.0,
     )
 
 
@@ -143,7 +146,7 @@ def test_tolvan_gets_a_notice_with_the_exact_body_and_token(
     assert (outcome.status, outcome.decision) == ("sent", "accepted")
     [request] = assistant.requests
     assert request["path"] == NOTICES_PATH
-    assert request["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert request["headers"]["authorization"] == f"Bearer {NOTICES_TOKEN}"
     assert request["headers"]["content-type"] == "application/json"
     assert request["body"] == {
         "phone": "+46701740605",
@@ -225,11 +228,13 @@ def _run_notify(
     database: DatabaseSettings, assistant_url: str, *arguments: str
 ) -> subprocess.CompletedProcess[str]:
     environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("CASEBACKEND_")
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CASEBACKEND_", "ASSISTANT_"))
     }
     environment.update(
         CASEBACKEND_DATABASE_URL=database.url,
-        CASEBACKEND_SERVICE_TOKEN=TOKEN,
+        ASSISTANT_NOTICES_TOKEN=NOTICES_TOKEN,
         CASEBACKEND_CONTACT_KEY=CONTACT_KEY,
         CASEBACKEND_ASSISTANT_URL=assistant_url,
     )

@@ -20,7 +20,8 @@ COMMITTED = PROJECT / "openapi.json"
 def _app_settings() -> Settings:
     return Settings(
         database=DatabaseSettings(url="sqlite+aiosqlite:///unused.db"),
-        service_token="t",
+        actions_token="t",
+        assertion_public_key=bytes(32),
         pnr_key=b"k",
     )
 
@@ -68,7 +69,7 @@ def test_document_basics() -> None:
         assert schemas[name]["additionalProperties"] is False
     cases = document["paths"]["/v1/persons/{ref}/cases"]["get"]
     parameters = {parameter["name"] for parameter in cases["parameters"]}
-    assert parameters == {"ref", "status", "limit", "cursor", "X-Acting-Person", "X-Channel"}
+    assert parameters == {"ref", "status", "limit", "cursor", "X-Identity-Assertion"}
     assert cases["security"] == [{"serviceToken": []}]
     assert "application/problem+json" in cases["responses"]["403"]["content"]
     assert document["paths"]["/health"]["get"]["security"] == []

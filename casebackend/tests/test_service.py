@@ -12,13 +12,14 @@ import httpx
 
 from casebackend.app import create_app
 from casebackend.settings import DatabaseSettings, Settings
+from tests.assertions import PUBLIC_KEY_TEXT
 from tests.conftest import Deployment
 from tests.support import PROJECT, Api, assert_problem, running_server, server_environment
 
 
 def test_service_refuses_to_start_without_a_token() -> None:
     environment = server_environment(DatabaseSettings(url="sqlite+aiosqlite:///x.db"), 1)
-    del environment["CASEBACKEND_SERVICE_TOKEN"]
+    del environment["CASEBACKEND_ACTIONS_TOKEN"]
     result = subprocess.run(
         [sys.executable, "-m", "casebackend"],
         env=environment,
@@ -29,7 +30,7 @@ def test_service_refuses_to_start_without_a_token() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "CASEBACKEND_SERVICE_TOKEN is not set" in result.stderr
+    assert "CASEBACKEND_ACTIONS_TOKEN is not set" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -73,7 +74,8 @@ def test_logs_hold_no_personnummer(deployment: Deployment, api: Api) -> None:
 def test_create_app_does_no_database_work() -> None:
     settings = Settings(
         database=DatabaseSettings(url="postgresql+asyncpg://nobody@127.0.0.1:9/none"),
-        service_token="t",
+        actions_token="t",
+        assertion_public_key=bytes(32),
         pnr_key=b"k",
     )
     app = create_app(settings)
@@ -92,7 +94,8 @@ def test_import_and_app_creation_touch_no_database(tmp_path: Path) -> None:
     environment = {
         **os.environ,
         "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{database_file}",
-        "CASEBACKEND_SERVICE_TOKEN": "t",
+        "CASEBACKEND_ACTIONS_TOKEN": "t",
+        "CASEBACKEND_ASSERTION_PUBLIC_KEY": PUBLIC_KEY_TEXT,
     }
     subprocess.run([sys.executable, "-c", code], env=environment, check=True, timeout=60)
     assert not database_file.parent.exists()

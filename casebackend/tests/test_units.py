@@ -19,8 +19,14 @@ from casebackend.settings import (
     Settings,
     SettingsError,
 )
+from tests.assertions import PUBLIC_KEY_TEXT
 
 TODAY = date(2026, 11, 28)
+# What the server needs at least: the action server's token and its assertion key.
+REQUIRED = {
+    "CASEBACKEND_ACTIONS_TOKEN": "secret",
+    "CASEBACKEND_ASSERTION_PUBLIC_KEY": PUBLIC_KEY_TEXT,
+}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +137,7 @@ def test_redact_leaves_refs_and_dates_alone() -> None:
 def test_settings_from_environment() -> None:
     settings = Settings.from_env(
         {
-            "CASEBACKEND_SERVICE_TOKEN": "secret",
+            **REQUIRED,
             "CASEBACKEND_DATABASE_URL": "postgresql+asyncpg://u@h/db",
             "CASEBACKEND_DATABASE_SCHEMA": "cases_1",
             "CASEBACKEND_PNR_KEY": "key",
@@ -144,7 +150,7 @@ def test_settings_from_environment() -> None:
 
 
 def test_settings_defaults() -> None:
-    settings = Settings.from_env({"CASEBACKEND_SERVICE_TOKEN": "secret"})
+    settings = Settings.from_env(REQUIRED)
     assert settings.database.url == DEFAULT_DATABASE_URL
     assert settings.database.url.endswith(f"///{REPO_ROOT / 'var' / 'casebackend.db'}")
     assert (REPO_ROOT / "casebackend" / "pyproject.toml").exists()
@@ -155,20 +161,25 @@ def test_settings_defaults() -> None:
 @pytest.mark.parametrize(
     ("environment", "mentions"),
     [
-        ({}, "CASEBACKEND_SERVICE_TOKEN"),
-        ({"CASEBACKEND_SERVICE_TOKEN": "  "}, "CASEBACKEND_SERVICE_TOKEN"),
-        ({"CASEBACKEND_SERVICE_TOKEN": "t", "CASEBACKEND_PORT": "http"}, "CASEBACKEND_PORT"),
+        ({"CASEBACKEND_ASSERTION_PUBLIC_KEY": PUBLIC_KEY_TEXT}, "CASEBACKEND_ACTIONS_TOKEN"),
+        ({**REQUIRED, "CASEBACKEND_ACTIONS_TOKEN": "  "}, "CASEBACKEND_ACTIONS_TOKEN"),
+        ({"CASEBACKEND_ACTIONS_TOKEN": "t"}, "CASEBACKEND_ASSERTION_PUBLIC_KEY"),
+        ({**REQUIRED, "CASEBACKEND_ASSERTION_PUBLIC_KEY": "c2hvcnQ"}, "32 bytes"),
+        ({**REQUIRED, "CASEBACKEND_LOOKUP_TOKEN": "secret"}, "must all differ"),
+        ({**REQUIRED, "ASSISTANT_NOTICES_TOKEN": "secret"}, "must all differ"),
+        ({**REQUIRED, "CASEBACKEND_SERVICE_TOKEN": "old"}, "no longer used"),
+        ({**REQUIRED, "CASEBACKEND_PORT": "http"}, "CASEBACKEND_PORT"),
         (
-            {"CASEBACKEND_SERVICE_TOKEN": "t", "CASEBACKEND_DATABASE_URL": "mysql://x"},
+            {**REQUIRED, "CASEBACKEND_DATABASE_URL": "mysql://x"},
             "CASEBACKEND_DATABASE_URL",
         ),
         (
-            {"CASEBACKEND_SERVICE_TOKEN": "t", "CASEBACKEND_DATABASE_SCHEMA": "s"},
+            {**REQUIRED, "CASEBACKEND_DATABASE_SCHEMA": "s"},
             "CASEBACKEND_DATABASE_SCHEMA",
         ),
         (
             {
-                "CASEBACKEND_SERVICE_TOKEN": "t",
+                **REQUIRED,
                 "CASEBACKEND_DATABASE_URL": "postgresql+asyncpg://h/d",
                 "CASEBACKEND_DATABASE_SCHEMA": "a; DROP",
             },

@@ -177,10 +177,10 @@ class TwilioSmsInput(InputChannel):
             return response.empty(status=204)
 
         async def notices(request: Request) -> HTTPResponse:
-            if not settings.enabled or not settings.service_token:
+            if not settings.enabled or not settings.notices_token:
                 return _error(503, "SMS notices are not configured")
             if not self._authorised(request):
-                return _error(401, "a valid service token is required")
+                return _error(401, "the notifier's token is required")
             try:
                 payload = json.loads(request.body or b"")
                 notice = parse_notice(payload, self.languages)
@@ -209,6 +209,6 @@ class TwilioSmsInput(InputChannel):
     def _authorised(self, request: Request) -> bool:
         header = request.headers.get("authorization") or ""
         scheme, _, token = header.partition(" ")
-        expected = self.settings.service_token.encode("utf-8")
+        expected = self.settings.notices_token.encode("utf-8")
         return scheme.lower() == "bearer" and hmac.compare_digest(
             token.strip().encode("utf-8"), expected)

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from common.production_mode import refuse_in_production
+from common.service_credentials import NOTICES_TOKEN_ENV
+from connectors.local_twilio.account import is_local
 from connectors.twilio.signed_requests import DEFAULT_MAX_BODY_BYTES
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
-SERVICE_TOKEN_ENV = "CASEBACKEND_SERVICE_TOKEN"
 REQUIRED = ("account_sid", "auth_token", "public_base_url", "from_number",
             "conversation_secret")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -103,7 +105,9 @@ class SmsSettings:
     max_segments: int = 3
     choices_ttl: float = 3600.0
     send_attempts: int = 4
-    service_token: str = ""
+    # What /notices requires: the case backend notifier's own token, which the backend itself
+    # does not accept, so no token the replicas hold can send notices and vice versa.
+    notices_token: str = ""
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any] | None,
@@ -114,10 +118,10 @@ class SmsSettings:
         if unknown:
             raise SmsConfigError(f"twilio_sms: unknown setting(s) {', '.join(unknown)}; "
                                  f"known: {', '.join(sorted(_KNOWN))}")
-        service_token = environ.get(SERVICE_TOKEN_ENV, "").strip()
+        notices_token = environ.get(NOTICES_TOKEN_ENV, "").strip()
         present = [key for key in REQUIRED if raw.get(key)]
         if not present:
-            return cls(enabled=False, service_token=service_token)
+            return cls(enabled=False, notices_token=notices_token)
         missing = [key for key in REQUIRED if not raw.get(key)]
         if missing:
             raise SmsConfigError(
@@ -126,6 +130,14 @@ class SmsSettings:
         account_sid = str(raw["account_sid"])
         if not _ACCOUNT_SID.match(account_sid):
             raise SmsConfigError("twilio_sms: account_sid must look like AC + 32 hex digits")
+        if is_local(account_sid):
+            refuse_in_production(environ, "twilio_sms uses the local Twilio account of make run "
+                                          "(connectors/local_twilio)")
+        test_identity_header = _flag(raw.get("test_identity_header", False),
+                                     "test_identity_header")
+        if test_identity_header:
+            refuse_in_production(environ, "twilio_sms: test_identity_header is on (a test-only "
+                                          "path)")
         from_number = str(raw["from_number"])
         if not E164.match(from_number):
             raise SmsConfigError("twilio_sms: from_number must be an E.164 number (+46...)")
@@ -143,15 +155,14 @@ class SmsSettings:
             store_path=Path(str(raw.get("store_path") or "var/sms.db")),
             api_base_url=_http_url(str(raw.get("api_base_url") or TWILIO_API_BASE_URL),
                                    "api_base_url"),
-            test_identity_header=_flag(raw.get("test_identity_header", False),
-                                       "test_identity_header"),
+            test_identity_header=test_identity_header,
             reply_timeout=_number(raw.get("reply_timeout", 10), "reply_timeout", 0.1, 14),
             max_body_chars=int(_number(raw.get("max_body_chars", 1600), "max_body_chars",
                                        1, 1600)),
             max_segments=int(_number(raw.get("max_segments", 3), "max_segments", 1, 10)),
             choices_ttl=_number(raw.get("choices_ttl", 3600), "choices_ttl", 1, 7 * 86400),
             send_attempts=int(_number(raw.get("send_attempts", 4), "send_attempts", 1, 10)),
-            service_token=service_token,
+            notices_token=notices_token,
         )
 
     def url(self, path: str) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.production_mode import ProductionModeError, is_production
+from common.service_credentials import LOOKUP_TOKEN_ENV
 from common.shared_state import URL_ENV as SHARED_STATE_ENV
 from connectors.base.client_address import DEFAULT_TRUSTED_PROXIES, ClientAddresses
 from connectors.base.ratelimit import RateLimit, parse_rate_limit
@@ -24,7 +26,8 @@ logger = logging.getLogger(__name__)
 CREDENTIALS_KEY = "connectors.webchat.WebChatInput"
 SECRET_ENV = "WEBCHAT_SESSION_SECRET"
 BACKEND_URL_ENV = "CASEBACKEND_URL"
-BACKEND_TOKEN_ENV = "CASEBACKEND_SERVICE_TOKEN"
+# The web chat's own token: it opens the backend's person lookups and nothing else.
+BACKEND_TOKEN_ENV = LOOKUP_TOKEN_ENV
 MIN_SECRET_CHARS = 16
 
 _KNOWN_KEYS = frozenset({
@@ -44,7 +47,7 @@ class WebChatConfigError(ValueError):
 
 @dataclass(frozen=True)
 class BackendAccess:
-    """Where the test login looks persons up (server to server, service token)."""
+    """Where the session's personnummer is turned into a ref (server to server, lookup token)."""
 
     url: str
     token: str
@@ -148,6 +151,21 @@ def _backend(environ: Mapping[str, str]) -> BackendAccess:
     return BackendAccess(url.rstrip("/"), token)
 
 
+def _refuse_demo_login(test_login: bool, session_token: Mapping[str, Any] | None,
+                       environ: Mapping[str, str]) -> None:
+    """In production the session token must be Mina sidor's (RS256), never the demo's."""
+    if not is_production(environ):
+        return
+    if test_login:
+        raise ProductionModeError("ASSISTANT_MODE=production refuses to start: the web chat's "
+                                  "test_login is on (a test-only path)")
+    token = session_token or {}
+    if str(token.get("algorithm", "")).upper() == "HS256" or "demo_secret" in token:
+        raise ProductionModeError("ASSISTANT_MODE=production refuses to start: the web chat's "
+                                  "session_token uses HS256 with demo_secret (the demo's "
+                                  "login); configure RS256 with Mina sidor's public key")
+
+
 def parse_config(credentials: Mapping[str, Any] | None,
                  environ: Mapping[str, str] | None = None) -> WebChatConfig:
     """Builds the settings from the credentials block; raises WebChatConfigError."""
@@ -170,6 +188,7 @@ def parse_config(credentials: Mapping[str, Any] | None,
     if session_token is not None and not isinstance(session_token, dict):
         raise WebChatConfigError("session_token", "must be a mapping (issuer, audience, "
                                                   "algorithm, public_key_file or jwks_file)")
+    _refuse_demo_login(test_login, session_token, environ)
     needs_backend = test_login or bool(session_token)
     return WebChatConfig(
         socketio_path="/" + path.strip("/"),

@@ -20,6 +20,10 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from actions.backend_types import Caller
+from actions.identity_assertion import HEADER as ASSERTION_HEADER
+from actions.identity_assertion import AssertionSigner
+from common.service_credentials import ServiceCredentials, without_credentials
 from tests.ports import free_port
 
 from .sms_harness import SmsTestSetup
@@ -46,7 +50,7 @@ class Backend:
     """The running case backend, for the tests' own lookups (never through the bot)."""
 
     url: str
-    token: str
+    credentials: ServiceCredentials
     env: dict[str, str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
@@ -71,13 +75,16 @@ class Backend:
             self.process.wait(timeout=30)
 
     def get(self, path: str, person_ref: str) -> Any:
+        """As the action server asks: its token and an assertion (the logged-in web chat)."""
+        signer = AssertionSigner.from_text(self.credentials.assertion_key)
+        caller = Caller(person_ref, "web", logged_in_web=True)
         return http_json(f"{self.url}{path}", headers={
-            "Authorization": f"Bearer {self.token}", "X-Acting-Person": person_ref,
-            "X-Channel": "web"})
+            "Authorization": f"Bearer {self.credentials.actions_token}",
+            ASSERTION_HEADER: signer.sign(caller, "GET", path.split("?")[0])})
 
     def person_ref(self, personnummer: str) -> str:
         body = http_json(f"{self.url}/v1/person-lookups", {"personnummer": personnummer},
-                         headers={"Authorization": f"Bearer {self.token}"})
+                         headers={"Authorization": f"Bearer {self.credentials.lookup_token}"})
         return str(body["person_ref"])
 
 
@@ -164,16 +171,18 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     workdir = tmp_path_factory.mktemp("assistant")
     rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
-    token = "e2e-" + os.urandom(16).hex()
+    service_credentials = ServiceCredentials.generate()
     jwt_secret = "e2e-jwt-" + os.urandom(24).hex()
-    backend_env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": token,
+    backend_env = {**without_credentials(os.environ), **service_credentials.backend_env(),
+                   # This tree's case backend, whichever tree its venv was installed from.
+                   "PYTHONPATH": str(ROOT / "casebackend" / "src"),
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
                    "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
                    "TZ": "Europe/Stockholm"}
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
         subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
                        check=True, capture_output=True)
-    backend = Backend(f"http://127.0.0.1:{backend_port}", token, backend_env,
+    backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
     tracker_db = workdir / "tracker.db"
@@ -195,9 +204,10 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     voice = VoiceTestSetup(workdir / "voice.db", sms)
     credentials.update(voice.credentials())
     (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+    env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
+           "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
-           "CASEBACKEND_SERVICE_TOKEN": token, "ASSISTANT_TEST_IDENTITY": "on",
+           "ASSISTANT_TEST_IDENTITY": "on",
            "CASEBACKEND_BREAKER_RESET_SECONDS": "1", "TZ": "Europe/Stockholm",
            # Identification: the channel and the action server share the vault.
            "IDENTITY_VAULT_KEY": Fernet.generate_key().decode(),

@@ -377,7 +377,7 @@ def test_stopp_is_kept_and_respected(assistant: Assistant, sms: SmsClient) -> No
     assert sms.say(phone, "Hej") == [GREETING]
     assert sms.say(phone, "STOPP") == [phrase(REPLIES[KeywordKind.STOP])]
     assert sms.say(phone, "Hej igen") == []
-    status, body = notice(sms, assistant.backend.token, phone=phone)
+    status, body = notice(sms, assistant.backend.credentials.notices_token, phone=phone)
     assert (status, body) == (202, {"status": "opted_out"})
     assert sms.say(phone, "hjälp") == [phrase(REPLIES[KeywordKind.HELP])]
     assert sms.say(phone, "STARTA") == [phrase(REPLIES[KeywordKind.START])]
@@ -392,8 +392,9 @@ def test_a_notice_is_sent_once_with_delivery_status(assistant: Assistant,
                                                     sms: SmsClient) -> None:
     phone = new_phone()
     key = f"case-1:payment:{new_message_sid()}"
-    first = notice(sms, assistant.backend.token, phone=phone, idempotency_key=key)
-    again = notice(sms, assistant.backend.token, phone=phone, idempotency_key=key)
+    token = assistant.backend.credentials.notices_token
+    first = notice(sms, token, phone=phone, idempotency_key=key)
+    again = notice(sms, token, phone=phone, idempotency_key=key)
     assert first == (202, {"status": "accepted"}) and again == (202, {"status": "duplicate"})
     sms.wait_for(lambda: messages_to(sms, phone))
     assert messages_to(sms, phone) == [
@@ -409,7 +410,7 @@ def test_a_notice_is_sent_once_with_delivery_status(assistant: Assistant,
 
 def test_notices_respect_choice_and_protected_identity(assistant: Assistant,
                                                        sms: SmsClient) -> None:
-    token = assistant.backend.token
+    token = assistant.backend.credentials.notices_token
     off = new_phone()
     assert notice(sms, token, phone=off, sms_notifications=False) == (
         202, {"status": "sms_notifications_off"})
@@ -427,9 +428,12 @@ def test_notices_respect_choice_and_protected_identity(assistant: Assistant,
     assert messages_to(sms, off) == []
 
 
-def test_notices_need_the_service_token(sms: SmsClient) -> None:
+def test_notices_need_the_notifiers_token(assistant: Assistant, sms: SmsClient) -> None:
     assert notice(sms, "not-the-token")[0] == 401
     assert notice(sms, "")[0] == 401
+    # The assistant's own tokens to the case backend do not open it.
+    assert notice(sms, assistant.backend.credentials.actions_token)[0] == 401
+    assert notice(sms, assistant.backend.credentials.lookup_token)[0] == 401
 
 
 @pytest.fixture(autouse=True)

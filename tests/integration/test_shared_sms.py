@@ -139,7 +139,7 @@ def settings(tmp_path: Path) -> SmsSettings:
     block = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
              "public_base_url": PUBLIC_BASE_URL, "from_number": FROM_NUMBER,
              "conversation_secret": SECRET, "store_path": str(tmp_path / "sms-not-used.db")}
-    return SmsSettings.from_credentials(block, {"CASEBACKEND_SERVICE_TOKEN": SERVICE_TOKEN})
+    return SmsSettings.from_credentials(block, {"ASSISTANT_NOTICES_TOKEN": SERVICE_TOKEN})
 
 
 class TimedRasa(FakeRasa):

@@ -243,7 +243,8 @@ def test_case_backends_down_for_some_seconds(faulty: RunningStack,
     number; once they are back, the normal answer. FAQ turns go on meanwhile."""
     stack = faulty.stack
     person = http_json(f"{stack.backend_url}/v1/person-lookups", {"personnummer": TOLVAN},
-                       headers={"Authorization": f"Bearer {stack.secrets.service_token}"})
+                       headers={"Authorization":
+                                f"Bearer {stack.secrets.credentials.lookup_token}"})
     metadata = {"test_person_ref": person["person_ref"]}
     apology = expected("utter_backend_unavailable", "sv")
     personal: list[Turn] = []

@@ -29,7 +29,8 @@ from sanic.request import Request
 
 from common.shared_state import RedisHandle, SharedState
 from connectors.base.ratelimit import RateLimit, RedisRateLimiter
-from connectors.rest.channel import DEFAULT_GLOBAL, RedactingRestInput, RestLimits
+from connectors.rest.channel import RedactingRestInput
+from connectors.rest.limits import DEFAULT_GLOBAL, RestLimits
 from deploy.balancer import BalancerLayout, render_config
 from tests.ports import free_port
 from tests.web.harness import FakeBot, client, config, refusal, serving

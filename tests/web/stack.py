@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from common.service_credentials import ServiceCredentials, without_credentials
 from tests.e2e.conftest import BACKEND_PY, BIN, MODEL, ROOT, Backend, http_json
 from tests.ports import free_port
 
@@ -98,15 +99,17 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port = rasa_port or free_port()
     actions_port, backend_port = free_port(), free_port()
-    token = "web-" + os.urandom(16).hex()
-    backend_env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": token,
+    service_credentials = ServiceCredentials.generate()
+    backend_env = {**without_credentials(os.environ), **service_credentials.backend_env(),
+                   # This tree's case backend, whichever tree its venv was installed from.
+                   "PYTHONPATH": str(ROOT / "casebackend" / "src"),
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
                    "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
                    "TZ": "Europe/Stockholm"}
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
         subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
                        check=True, capture_output=True)
-    backend = Backend(f"http://127.0.0.1:{backend_port}", token, backend_env,
+    backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
@@ -116,9 +119,10 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
     credentials = {"rest": None, "connectors.ops.OpsInput": None,
                    "connectors.webchat.WebChatInput": webchat_credentials(extra_origins)}
     (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+    env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
+           "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
-           "CASEBACKEND_SERVICE_TOKEN": token, "ASSISTANT_TEST_IDENTITY": "on",
+           "ASSISTANT_TEST_IDENTITY": "on",
            "CASEBACKEND_BREAKER_RESET_SECONDS": "1", "TZ": "Europe/Stockholm"}
     logs = [workdir / "actions.log", workdir / "rasa.log"]
     stack = WebStack(f"http://127.0.0.1:{rasa_port}", backend, workdir)

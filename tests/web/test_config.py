@@ -6,14 +6,15 @@ from typing import Any
 
 import pytest
 
+from connectors.base.ratelimit import RateLimit
 from connectors.webchat import WebChatInput
-from connectors.webchat.config import RateLimit, WebChatConfigError, parse_config
+from connectors.webchat.config import WebChatConfigError, parse_config
 from connectors.webchat.session_token import SessionTokenAuthenticator
 from connectors.webchat.sessions import AnonymousOnly
 
 SECRET = "s" * 16
 BACKEND_ENV = {"CASEBACKEND_URL": "http://127.0.0.1:8100/",
-               "CASEBACKEND_SERVICE_TOKEN": "service-token"}
+               "CASEBACKEND_LOOKUP_TOKEN": "service-token"}
 
 
 def test_defaults_are_safe_for_production() -> None:

@@ -6,6 +6,7 @@ import sys
 
 from casebackend import logs
 from casebackend.app import create_app
+from casebackend.production import ProductionModeError
 from casebackend.settings import Settings, SettingsError
 
 
@@ -13,7 +14,7 @@ def main() -> int:
     logs.configure()  # JSON lines on stdout, personal data scrubbed (LOG_FORMAT=text: plain)
     try:
         settings = Settings.from_env()
-    except SettingsError as error:
+    except (SettingsError, ProductionModeError) as error:
         print(f"casebackend: {error}", file=sys.stderr)
         return 2
     app = create_app(settings)

@@ -47,7 +47,7 @@ log = logging.getLogger("casebackend")
 def create_app(settings: Settings) -> CaseBackendApp:
     app: CaseBackendApp = Sanic(
         APP_NAME,
-        ctx=AppContext(settings=settings, openapi_document=build_document(RESOURCES)),
+        ctx=AppContext.create(settings, build_document(RESOURCES)),
         # Sanic's signature names the untyped Request; CaseRequest is one, with typed contexts.
         request_class=cast("type[Request]", CaseRequest),
         error_handler=ProblemErrorHandler(),

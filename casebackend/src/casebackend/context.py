@@ -10,6 +10,8 @@ from sanic import Request, Sanic
 from sanic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from casebackend.assertion import AssertionVerifier
+from casebackend.clients import Client, clients_of
 from casebackend.metrics import RequestMetrics
 from casebackend.settings import Settings
 
@@ -17,6 +19,8 @@ from casebackend.settings import Settings
 @dataclass
 class AppContext:
     settings: Settings
+    clients: tuple[Client, ...]
+    assertions: AssertionVerifier
     # Made in before_server_start, disposed in after_server_stop: never at import time.
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
@@ -24,6 +28,15 @@ class AppContext:
     metrics: RequestMetrics = field(default_factory=RequestMetrics.create)
     # The Alembic head this code expects (read in before_server_start, for GET /ready).
     schema_head: str | None = None
+
+    @classmethod
+    def create(cls, settings: Settings, openapi_document: dict[str, Any]) -> AppContext:
+        return cls(
+            settings=settings,
+            clients=clients_of(settings),
+            assertions=AssertionVerifier(settings.assertion_public_key),
+            openapi_document=openapi_document,
+        )
 
     def new_session(self) -> AsyncSession:
         if self.sessionmaker is None:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from casebackend.contact import ContactError, decrypt_mobile
 from casebackend.db.engine import create_engine, create_sessionmaker
 from casebackend.db.models import Case, CaseEvent, Notice, Person
+from casebackend.production import ProductionModeError
 from casebackend.settings import (
     DatabaseSettings,
     NotifierSettings,
@@ -184,7 +185,7 @@ async def _post(
     body: dict[str, object],
     transport: httpx.AsyncBaseTransport | None,
 ) -> tuple[NoticeStatus, str]:
-    headers = {"Authorization": f"Bearer {settings.service_token}"}
+    headers = {"Authorization": f"Bearer {settings.notices_token}"}
     try:
         async with httpx.AsyncClient(
             timeout=settings.timeout, transport=transport, follow_redirects=False
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         database = DatabaseSettings.from_env()
         settings = NotifierSettings.from_env()
-    except SettingsError as error:
+    except (SettingsError, ProductionModeError) as error:
         print(f"casebackend.notify: {error}", file=sys.stderr)
         return 2
     if uses_dev_contact_key(settings.contact_key):

@@ -36,11 +36,12 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
 
 _DESCRIPTION = """\
 Cases, payments and orders of persons known to Försäkringskassan's Mina sidor, for the Mina sidor
-assistant. Every /v1 call needs `Authorization: Bearer <service token>`. Calls about a person carry
-`X-Acting-Person` (the identified person's ref, which must equal the ref in the path) and
-`X-Channel` (web, sms, voice or rest). Errors are `application/problem+json` (RFC 9457) with a
-`type` relative to this service, such as `/problems/protected-identity`. Bodies are limited to
-64 KiB.
+assistant. Every /v1 call needs `Authorization: Bearer <token>`, the calling client's own token,
+which opens only that client's routes. Calls about a person carry `X-Identity-Assertion`: a JWT the
+action server signs (EdDSA) naming the person (which must equal the ref in the path), the channel
+and whether it is the logged-in web chat, bound to the one request and valid for at most a minute.
+Errors are `application/problem+json` (RFC 9457) with a `type`
+relative to this service, such as `/problems/protected-identity`. Bodies are limited to 64 KiB.
 """
 
 
@@ -73,7 +74,8 @@ def build_document(resources: Sequence[Resource]) -> dict[str, Any]:
                 SECURITY_SCHEME: {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "The service token (CASEBACKEND_SERVICE_TOKEN).",
+                    "description": "The caller's own token: CASEBACKEND_ACTIONS_TOKEN (the "
+                    "action server) or CASEBACKEND_LOOKUP_TOKEN (the web chat, lookups only).",
                 }
             },
         },

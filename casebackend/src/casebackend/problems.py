@@ -43,7 +43,7 @@ class ProblemKind:
 
 MALFORMED_REQUEST = ProblemKind("malformed-request", "Malformed request", 400)
 INVALID_HEADER = ProblemKind("invalid-header", "Missing or invalid header", 400)
-UNAUTHORIZED = ProblemKind("unauthorized", "Missing or invalid service token", 401)
+UNAUTHORIZED = ProblemKind("unauthorized", "Missing or invalid credentials", 401)
 FORBIDDEN = ProblemKind("forbidden", "Not allowed", 403)
 PROTECTED_IDENTITY = ProblemKind(
     "protected-identity", "Not available on this channel for a person with protected identity", 403

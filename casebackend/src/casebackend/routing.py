@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sanic import Blueprint, HTTPResponse
 
-from casebackend.auth import require_service_token
+from casebackend.auth import require_scope
+from casebackend.clients import Scope
 
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
@@ -43,6 +44,8 @@ class Operation:
     query: type[BaseModel] | None = None
     headers: tuple[HeaderParam, ...] = ()
     authenticated: bool = True
+    # What the caller's token must open (casebackend.clients); one per resource.
+    scope: Scope = "person:read"
     # The media type of the success responses (problems are always problem+json).
     media_type: str = "application/json"
 
@@ -66,5 +69,8 @@ def blueprint_for(resource: Resource) -> Blueprint:
     if any(operation.authenticated for operation in resource.operations):
         if not all(operation.authenticated for operation in resource.operations):
             raise ValueError(f"{resource.name}: mixes public and authenticated operations")
-        blueprint.on_request(require_service_token)
+        scopes = {operation.scope for operation in resource.operations}
+        if len(scopes) != 1:
+            raise ValueError(f"{resource.name}: operations need different scopes")
+        blueprint.on_request(require_scope(scopes.pop()))
     return blueprint

@@ -72,11 +72,9 @@ NOTICE_EVENTS: tuple[NoticeEvent, ...] = ("payment_scheduled", "complement_reque
 NoticeStatus = Literal["sent", "skipped", "failed"]
 NOTICE_STATUSES: tuple[NoticeStatus, ...] = ("sent", "skipped", "failed")
 
-# rest: the assistant's REST channel (trusted integrations), restricted like sms and voice.
+# rest: the assistant's REST channel (trusted integrations); never the logged-in web chat.
 Channel = Literal["web", "sms", "voice", "rest"]
 CHANNELS: tuple[Channel, ...] = ("web", "sms", "voice", "rest")
-# Channels on which a person with protected identity must not get case or payment details.
-UNPROTECTED_CHANNELS: frozenset[Channel] = frozenset({"sms", "voice", "rest"})
 
 
 def checked(value: str, allowed: tuple[V, ...]) -> V:

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from cryptography.fernet import Fernet
 
+from common.service_credentials import ServiceCredentials, without_credentials
 from tests.e2e.conftest import BACKEND_PY, MODEL, ROOT, Backend, _wait_until_up
 from tests.e2e.sms_harness import SmsTestSetup
 from tests.e2e.voice_harness import VoiceTestSetup
@@ -86,16 +87,18 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port, actions_port, backend_port = free_port(), free_port(), free_port()
-    token = "corpus-" + os.urandom(16).hex()
+    service_credentials = ServiceCredentials.generate()
     jwt_secret = "corpus-jwt-" + os.urandom(24).hex()
-    backend_env = {**os.environ, "CASEBACKEND_SERVICE_TOKEN": token,
+    backend_env = {**without_credentials(os.environ), **service_credentials.backend_env(),
+                   # This tree's case backend, whichever tree its venv was installed from.
+                   "PYTHONPATH": str(ROOT / "casebackend" / "src"),
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
                    "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
                    "TZ": "Europe/Stockholm"}
     for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
         subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
                        check=True, capture_output=True)
-    backend = Backend(f"http://127.0.0.1:{backend_port}", token, backend_env,
+    backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
@@ -105,9 +108,10 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
     sms = SmsTestSetup(workdir / "sms.db").start()
     voice = VoiceTestSetup(workdir / "voice.db", sms)
     (workdir / "credentials.yml").write_text(yaml.safe_dump(_credentials(sms, voice)))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+    env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
+           "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
-           "CASEBACKEND_SERVICE_TOKEN": token, "CASEBACKEND_BREAKER_RESET_SECONDS": "1",
+           "CASEBACKEND_BREAKER_RESET_SECONDS": "1",
            "TZ": "Europe/Stockholm",
            # The web chat's test login mints tokens; the action server trusts its session.
            "ASSISTANT_TEST_IDENTITY": "on",

@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import jwt
 import pytest
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from actions.backend_client import BackendSettings, CircuitBreaker, HttpCaseBackend
 from actions.backend_types import (
@@ -16,8 +18,10 @@ from actions.backend_types import (
     Caller,
     NotFoundError,
 )
+from common.service_credentials import ServiceCredentials, key_bytes
 
 CALLER = Caller("ref-1", "sms")
+CREDENTIALS = ServiceCredentials.generate()
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -33,7 +37,9 @@ async def _with_server(routes: list[tuple[str, str, Handler]],
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     client = HttpCaseBackend(BackendSettings(base_url=f"http://127.0.0.1:{port}",
-                                             service_token="secret", **settings))
+                                             token="secret",
+                                             **{"assertion_key": CREDENTIALS.assertion_key,
+                                                **settings}))
     try:
         return await test(client)
     finally:
@@ -51,7 +57,7 @@ PROFILE = {"person_ref": "ref-1", "given_name": "Tolvan", "protected_identity": 
            "representative_for": [{"person_ref": "ref-2", "role": "god_man"}]}
 
 
-def test_sends_token_acting_person_and_channel() -> None:
+def test_sends_its_token_and_a_signed_assertion_for_this_request() -> None:
     seen: dict[str, str] = {}
 
     async def handler(request: web.Request) -> web.Response:
@@ -61,7 +67,39 @@ def test_sends_token_acting_person_and_channel() -> None:
     profile = run([("GET", "/v1/persons/ref-1", handler)], lambda c: c.profile(CALLER))
     assert profile.is_representative and profile.representative_for[0].person_ref == "ref-2"
     assert seen["Authorization"] == "Bearer secret"
-    assert seen["X-Acting-Person"] == "ref-1" and seen["X-Channel"] == "sms"
+    assert "X-Acting-Person" not in seen and "X-Channel" not in seen
+    public = Ed25519PublicKey.from_public_bytes(key_bytes(CREDENTIALS.assertion_public_key))
+    claims = jwt.decode(seen["X-Identity-Assertion"], public, algorithms=["EdDSA"],
+                        audience="casebackend", issuer="assistant-actions")
+    assert (claims["sub"], claims["channel"], claims["logged_in_web"]) == ("ref-1", "sms", False)
+    assert (claims["htm"], claims["htu"]) == ("GET", "/v1/persons/ref-1")
+    assert 0 < claims["exp"] - claims["iat"] <= 60 and len(claims["jti"]) >= 16
+
+
+def test_each_attempt_has_its_own_assertion() -> None:
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers["X-Identity-Assertion"])
+        if len(seen) == 1:
+            return web.Response(status=503)
+        return web.json_response(PROFILE)
+
+    run([("GET", "/v1/persons/ref-1", handler)], lambda c: c.profile(CALLER))
+    assert len(seen) == 2 and seen[0] != seen[1]
+
+
+def test_without_a_signing_key_no_personal_request_is_sent() -> None:
+    calls: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        return web.json_response(PROFILE)
+
+    with pytest.raises(BackendUnavailableError):
+        run([("GET", "/v1/persons/ref-1", handler)], lambda c: c.profile(CALLER),
+            assertion_key="")
+    assert calls == []
 
 
 def test_follows_pagination_cursors() -> None:

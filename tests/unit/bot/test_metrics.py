@@ -26,6 +26,7 @@ from actions.backend_client import BackendSettings, HttpCaseBackend
 from actions.backend_types import BackendUnavailableError, Caller
 from bot.metrics import HANDOFF_RESPONSES
 from bot.nlg import LocalizedNLG
+from common.service_credentials import ServiceCredentials
 from connectors.ops import OpsInput
 from connectors.rest.channel import RedactingRestInput
 from connectors.sms.channel import TwilioSmsInput
@@ -248,7 +249,9 @@ async def _against(handler: Callable[[web.Request], Awaitable[web.StreamResponse
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
     client = HttpCaseBackend(BackendSettings(base_url=f"http://127.0.0.1:{port}",
-                                             service_token="t", **settings))
+                                             token="t",
+                                             assertion_key=ServiceCredentials.generate()
+                                             .assertion_key, **settings))
     outcomes = []
     try:
         for _ in range(calls):

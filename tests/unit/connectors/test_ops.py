@@ -26,6 +26,7 @@ from sanic import Sanic
 
 from actions.server import configuration_problems
 from actions.server import create_app as create_action_app
+from common.service_credentials import ServiceCredentials
 from connectors.ops import OpsInput, ReadinessProbe
 from tests.ports import free_port
 
@@ -159,7 +160,8 @@ def test_ready_timeout_is_checked() -> None:
 
 # ---- the action server ----
 
-GOOD_ENV = {"CASEBACKEND_SERVICE_TOKEN": "t" * 32,
+GOOD_ENV = {"CASEBACKEND_ACTIONS_TOKEN": "t" * 32,
+            "CASEBACKEND_ASSERTION_KEY": ServiceCredentials.generate().assertion_key,
             "IDENTITY_VAULT_KEY": Fernet.generate_key().decode()}
 
 
@@ -167,7 +169,8 @@ def test_action_server_configuration_problems_name_no_values() -> None:
     assert configuration_problems(GOOD_ENV) == []
     problems = configuration_problems({"IDENTITY_VAULT_KEY": "not-a-key",
                                        "IDENTITY_PROVIDER": "magic"})
-    assert problems == ["CASEBACKEND_SERVICE_TOKEN is not set",
+    assert problems == ["CASEBACKEND_ACTIONS_TOKEN is not set",
+                        "CASEBACKEND_ASSERTION_KEY is not set",
                         "IDENTITY_VAULT_KEY is not a Fernet key",
                         "IDENTITY_PROVIDER must be simulator or bankid"]
     assert "not-a-key" not in " ".join(problems)
@@ -193,7 +196,7 @@ def test_action_server_health_ready_metrics_and_no_echo_on_errors() -> None:
 
     async def unready(session: aiohttp.ClientSession, base: str) -> None:
         status, body = await get(session, f"{base}/ready")
-        assert status == 503 and "CASEBACKEND_SERVICE_TOKEN" in body["reason"]
+        assert status == 503 and "CASEBACKEND_ACTIONS_TOKEN" in body["reason"]
     serve_app(create_action_app("actions", {}), unready)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from common.service_credentials import ServiceCredentials
 from deploy.balancer import BalancerLayout, render_config
 from deploy.stack import LOCK_STORE, ScaleOutStack, Secrets, StackSettings
 from deploy.targets import PostgresTarget, RedisTarget, TargetError
@@ -43,7 +44,7 @@ def test_redis_url() -> None:
 def make_stack(tmp_path: Path) -> ScaleOutStack:
     return ScaleOutStack(StackSettings(
         database_url="postgresql://postgres@127.0.0.1:5432/mina_unit", workdir=tmp_path,
-        secrets=Secrets("token", "key", "secret"),
+        secrets=Secrets(ServiceCredentials.generate(), "key", "secret"),
         credentials={"connectors.sms.TwilioSmsInput": {"account_sid": "AC1"}}))
 
 

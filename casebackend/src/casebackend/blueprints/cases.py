@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import HTTPResponse
 
 from casebackend.access import caller_for, require_details_allowed_on_channel
-from casebackend.blueprints.common import ACTING_PERSON, CHANNEL, PERSON_PROBLEMS, respond
+from casebackend.blueprints.common import IDENTITY_ASSERTION, PERSON_PROBLEMS, respond
 from casebackend.context import CaseRequest
 from casebackend.pagination import decode_cursor, encode_cursor
 from casebackend.parsing import parse_query
@@ -60,15 +60,18 @@ RESOURCE = Resource(
             summary="A person's cases with events (newest first)",
             description=(
                 "Only the person themselves; a representative does not see the principal's "
-                "cases. Refused on sms and voice for a person with protected identity."
+                "cases. Refused for a person with protected identity except in the logged-in web "
+                "chat."
             ),
             query=CasesQuery,
-            headers=(ACTING_PERSON, CHANNEL),
+            headers=(IDENTITY_ASSERTION,),
             responses={200: ("A page of cases.", CasePage)},
             problems={
                 **PERSON_PROBLEMS,
-                403: "X-Acting-Person is not the person in the path, or the person has "
-                "protected identity and the channel is sms or voice (type .../protected-identity).",
+                403: "The token does not open this route, the asserted person is not the one in "
+                "the path, or the person has "
+                "protected identity and the asserted channel is not the logged-in web chat (type "
+                ".../protected-identity).",
                 422: "Invalid status, limit or cursor, or an unknown query parameter.",
             },
         ),

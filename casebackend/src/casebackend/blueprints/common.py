@@ -1,39 +1,29 @@
-"""What the resource modules share: the person headers and rendering a model as JSON."""
+"""What the resource modules share: the identity assertion header and rendering a model as JSON."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 from sanic import HTTPResponse, json
 
-from casebackend.access import ACTING_PERSON_HEADER, CHANNEL_HEADER
+from casebackend.assertion import ASSERTION_HEADER, MAX_LIFETIME_SECONDS
 from casebackend.routing import HeaderParam
-from casebackend.schemas import REF_PATTERN
-from casebackend.vocabulary import CHANNELS
 
-ACTING_PERSON = HeaderParam(
-    name=ACTING_PERSON_HEADER,
-    description="The identified person the assistant acts for; must equal the person in the path.",
+IDENTITY_ASSERTION = HeaderParam(
+    name=ASSERTION_HEADER,
+    description=(
+        "The identity assertion the action server signed (JWT, EdDSA): the person (sub, equal "
+        "to the person in the path), the channel, logged_in_web, this request's method and path "
+        f"(htm, htu), at most {MAX_LIFETIME_SECONDS} s of lifetime and a jti used once. "
+        "X-Acting-Person and X-Channel are not read."
+    ),
     required=True,
-    schema={"type": "string", "pattern": REF_PATTERN},
-)
-CHANNEL = HeaderParam(
-    name=CHANNEL_HEADER,
-    description="The channel the person uses. Protected identities get no details on sms/voice.",
-    required=True,
-    schema={"type": "string", "enum": list(CHANNELS)},
-)
-OPTIONAL_CHANNEL = HeaderParam(
-    name=CHANNEL_HEADER,
-    description="The channel the person uses, if known.",
-    required=False,
-    schema={"type": "string", "enum": list(CHANNELS)},
+    schema={"type": "string"},
 )
 
 # Problem statuses every authenticated person route can answer with.
 PERSON_PROBLEMS: dict[int, str] = {
-    400: "Missing or invalid X-Acting-Person or X-Channel header.",
-    401: "Missing or invalid service token.",
-    403: "X-Acting-Person is not the person in the path.",
+    401: "Missing or invalid token, or a missing or invalid identity assertion.",
+    403: "The token does not open this route, or the asserted person is not the one in the path.",
     404: "No person with that reference.",
 }
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sanic import HTTPResponse
 
 from casebackend.access import caller_for
-from casebackend.blueprints.common import ACTING_PERSON, CHANNEL, PERSON_PROBLEMS, respond
+from casebackend.blueprints.common import IDENTITY_ASSERTION, PERSON_PROBLEMS, respond
 from casebackend.context import CaseRequest
 from casebackend.parsing import parse_json_body
 from casebackend.problems import IDEMPOTENCY_CONFLICT, NOT_REPRESENTATIVE, Problem
@@ -67,15 +67,17 @@ RESOURCE = Resource(
                 "order with 200 and writes nothing; the same key with a different body is 409."
             ),
             body=OrderRequest,
-            headers=(ACTING_PERSON, CHANNEL),
+            headers=(IDENTITY_ASSERTION,),
+            scope="orders:write",
             responses={
                 201: ("The order was placed.", Order),
                 200: ("The order placed before with this idempotency key.", Order),
             },
             problems={
                 **PERSON_PROBLEMS,
-                400: "The body is not JSON, or a missing or invalid header.",
-                403: "X-Acting-Person is not the person in the path, or the person does not "
+                400: "The body is not JSON.",
+                403: "The token does not open this route, the asserted person is not the one in "
+                "the path, or the person does not "
                 "represent principal_ref (type .../not-representative).",
                 409: "The idempotency key was used for a different order.",
                 415: "The body is not application/json.",

@@ -7,7 +7,7 @@ from datetime import date
 from sanic import HTTPResponse
 
 from casebackend.access import caller_for, require_details_allowed_on_channel
-from casebackend.blueprints.common import ACTING_PERSON, CHANNEL, PERSON_PROBLEMS, respond
+from casebackend.blueprints.common import IDENTITY_ASSERTION, PERSON_PROBLEMS, respond
 from casebackend.context import CaseRequest
 from casebackend.pagination import decode_cursor, encode_cursor
 from casebackend.parsing import parse_query
@@ -55,15 +55,18 @@ RESOURCE = Resource(
             summary="A person's payments from a date on (earliest first)",
             description=(
                 "The first item is the next payment; preliminary ones follow. Only the person "
-                "themselves; refused on sms and voice for a person with protected identity."
+                "themselves; refused for a person with protected identity except in the logged-in "
+                "web chat."
             ),
             query=PaymentsQuery,
-            headers=(ACTING_PERSON, CHANNEL),
+            headers=(IDENTITY_ASSERTION,),
             responses={200: ("A page of payments.", PaymentPage)},
             problems={
                 **PERSON_PROBLEMS,
-                403: "X-Acting-Person is not the person in the path, or the person has "
-                "protected identity and the channel is sms or voice (type .../protected-identity).",
+                403: "The token does not open this route, the asserted person is not the one in "
+                "the path, or the person has "
+                "protected identity and the asserted channel is not the logged-in web chat (type "
+                ".../protected-identity).",
                 422: "Invalid from, limit or cursor, or an unknown query parameter.",
             },
         ),

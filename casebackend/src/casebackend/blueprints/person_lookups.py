@@ -9,8 +9,7 @@ from datetime import date
 
 from sanic import HTTPResponse
 
-from casebackend.access import optional_channel_of
-from casebackend.blueprints.common import OPTIONAL_CHANNEL, respond
+from casebackend.blueprints.common import respond
 from casebackend.context import CaseRequest
 from casebackend.parsing import parse_json_body
 from casebackend.personnummer import InvalidPersonnummer, keyed_hash, normalise
@@ -21,7 +20,6 @@ from casebackend.schemas import PersonLookupRequest, PersonLookupResult
 
 
 async def lookup_person(request: CaseRequest) -> HTTPResponse:
-    optional_channel_of(request)
     body = parse_json_body(request, PersonLookupRequest)
     try:
         normalised = normalise(body.personnummer, today=date.today())
@@ -49,11 +47,11 @@ RESOURCE = Resource(
                 "Luhn check digit, and returns the opaque ref used in every other call."
             ),
             body=PersonLookupRequest,
-            headers=(OPTIONAL_CHANNEL,),
+            scope="lookup",
             responses={200: ("The person's reference.", PersonLookupResult)},
             problems={
-                400: "The body is not JSON, or X-Channel is invalid.",
-                401: "Missing or invalid service token.",
+                400: "The body is not JSON.",
+                401: "Missing or invalid token.",
                 404: "No person with that personnummer.",
                 415: "The body is not application/json.",
                 422: "Invalid personnummer, or unknown, missing or mistyped fields.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import HTTPResponse
 
 from casebackend.access import caller_for
-from casebackend.blueprints.common import ACTING_PERSON, CHANNEL, PERSON_PROBLEMS, respond
+from casebackend.blueprints.common import IDENTITY_ASSERTION, PERSON_PROBLEMS, respond
 from casebackend.context import CaseRequest
 from casebackend.repositories import persons
 from casebackend.routing import Operation, Resource
@@ -43,8 +43,8 @@ RESOURCE = Resource(
             handler=get_person,
             operation_id="getPerson",
             summary="A person's profile flags and representations",
-            description="Only the person themselves (X-Acting-Person equal to {ref}).",
-            headers=(ACTING_PERSON, CHANNEL),
+            description="Only the person themselves (the assertion's sub equal to {ref}).",
+            headers=(IDENTITY_ASSERTION,),
             responses={200: ("The profile.", PersonProfile)},
             problems=PERSON_PROBLEMS,
         ),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from datetime import date
 
 from sqlalchemy.exc import DBAPIError
 
 from casebackend.demo.loader import load_demo
+from casebackend.production import ProductionModeError, refuse_in_production
 from casebackend.settings import (
     DatabaseSettings,
     SettingsError,
@@ -23,11 +25,13 @@ log = logging.getLogger("casebackend.demo")
 
 def main() -> int:
     try:
+        # The demo persons are test data with known personnummer: never in production.
+        refuse_in_production(os.environ, "the demo data loader is for development and tests")
         database = DatabaseSettings.from_env()
-    except SettingsError as error:
+        contact_key = contact_key_from_env()
+    except (SettingsError, ProductionModeError) as error:
         print(f"casebackend.demo: {error}", file=sys.stderr)
         return 2
-    contact_key = contact_key_from_env()
     if uses_dev_contact_key(contact_key):
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         log.warning("CASEBACKEND_CONTACT_KEY is not set: using the development key")

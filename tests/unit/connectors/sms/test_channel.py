@@ -38,7 +38,7 @@ def settings(tmp_path: Path, **changes: Any) -> SmsSettings:
     block = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
              "public_base_url": PUBLIC_BASE_URL, "from_number": FROM_NUMBER,
              "conversation_secret": SECRET, "store_path": str(tmp_path / "sms.db"), **changes}
-    return SmsSettings.from_credentials(block, {"CASEBACKEND_SERVICE_TOKEN": SERVICE_TOKEN})
+    return SmsSettings.from_credentials(block, {"ASSISTANT_NOTICES_TOKEN": SERVICE_TOKEN})
 
 
 @dataclass
@@ -178,7 +178,7 @@ def test_status_callbacks_are_signed_and_recorded(tmp_path: Path) -> None:
     serve(TwilioSmsInput(settings(tmp_path), transport), test)
 
 
-def test_notices_need_the_service_token_and_a_valid_body(tmp_path: Path) -> None:
+def test_notices_need_the_notifiers_token_and_a_valid_body(tmp_path: Path) -> None:
     transport = FakeTransport()
     path = "/webhooks/twilio_sms/notices"
     good = (b'{"phone": "+46701234567", "event": "payment_scheduled", '

@@ -8,7 +8,7 @@ from tests.unit.sms_fakes import ACCOUNT_SID
 
 ENV = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": "token",
        "SMS_PUBLIC_BASE_URL": "https://assistant.example.se/", "TWILIO_SMS_FROM": "+46700000000",
-       "SMS_CONVERSATION_SECRET": "s" * 32, "CASEBACKEND_SERVICE_TOKEN": "service"}
+       "SMS_CONVERSATION_SECRET": "s" * 32, "ASSISTANT_NOTICES_TOKEN": "service"}
 BLOCK = {"account_sid": "${TWILIO_ACCOUNT_SID}", "auth_token": "${TWILIO_AUTH_TOKEN}",
          "public_base_url": "${SMS_PUBLIC_BASE_URL}", "from_number": "${TWILIO_SMS_FROM}",
          "conversation_secret": "${SMS_CONVERSATION_SECRET}", "store_path": "var/sms.db"}
@@ -22,7 +22,7 @@ def test_values_come_from_the_environment() -> None:
         "https://assistant.example.se/webhooks/twilio_sms/status"
     assert settings.store_path == Path("var/sms.db") and not settings.test_identity_header
     assert settings.api_base_url == "https://api.twilio.com"
-    assert settings.service_token == "service"
+    assert settings.notices_token == "service"
 
 
 def test_nothing_set_is_off_not_an_error() -> None:

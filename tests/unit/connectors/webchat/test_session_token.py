@@ -152,7 +152,7 @@ def test_the_web_chat_uses_the_session_token_when_configured(tmp_path: Path) -> 
     pem = PRIVATE.public_key().public_bytes(serialization.Encoding.PEM,
                                             serialization.PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "key.pem").write_bytes(pem)
-    environ = {"CASEBACKEND_URL": "http://127.0.0.1:1", "CASEBACKEND_SERVICE_TOKEN": "t"}
+    environ = {"CASEBACKEND_URL": "http://127.0.0.1:1", "CASEBACKEND_LOOKUP_TOKEN": "t"}
     config = parse_config({"session_token": {"issuer": ISSUER, "audience": AUDIENCE,
                                              "public_key_file": str(tmp_path / "key.pem")}},
                           environ)
