@@ -96,8 +96,7 @@ class VoiceDriver:
     def __init__(self, stack: Stack, tracker: TrackerStore) -> None:
         self.stack, self.tracker = stack, tracker
         self.call = Call(stack.base_url, stack.voice)
-        self.sender_id = CallerIds(stack.voice.secret).conversation(self.call.caller,
-                                                                    self.call.call_sid)
+        self.sender_id = CallerIds(stack.voice.secret).conversation(self.call.call_sid)
         self.greeting: list[str] = []
 
     def open(self) -> None:
