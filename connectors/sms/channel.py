@@ -12,7 +12,8 @@
 
 Routes under ``/webhooks/twilio_sms``:
 
-- ``POST /webhook``: Twilio's incoming-message webhook; answers TwiML ``<Message>``;
+- ``POST /webhook``: Twilio's incoming-message webhook; answers TwiML ``<Message>`` (a
+  personal answer goes through the REST API to the sender's number instead);
 - ``POST /status``: Twilio's status callback for the messages we send through the REST API;
 - ``POST /notices``: proactive notices from the case backend (service token, see
   ``connectors.sms.notices``);
@@ -41,6 +42,7 @@ from bot.support import load_support_line
 from common.metadata import TEST_PERSON_REF
 from common.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.base.gate import gated
+from connectors.base.personal_responses import load_personal_responses
 from connectors.base.redaction import phrase_translator, vault_redaction
 from connectors.base.tasks import BackgroundTasks
 from connectors.sms.config import SmsSettings
@@ -124,7 +126,8 @@ class TwilioSmsInput(InputChannel):
                              max_segments=settings.max_segments,
                              choices_ttl=settings.choices_ttl),
             redact=vault_redaction(shared=shared),
-            locks=RedisLocks(self.handle, "sms") if self.handle else None)
+            locks=RedisLocks(self.handle, "sms") if self.handle else None,
+            personal_responses=load_personal_responses())
         self.notices = NoticeService(self.sender, self.store, self.ids, self.tasks, translate,
                                      settings.max_segments)
 

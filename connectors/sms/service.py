@@ -4,6 +4,12 @@ choices, Rasa, and one shaped reply. No Sanic here; the channel hands in a check
 The answer goes back in the webhook's TwiML when it is ready within ``reply_timeout`` (Twilio
 waits 15 s); past that the webhook answers empty and the answer follows through the REST API,
 still in order, so nothing that reached the assistant is lost.
+
+A personal answer (a turn that said a response of the personal actions,
+connectors/base/personal_responses.py) never goes into the TwiML: it is sent through the REST
+API to the number the conversation belongs to, and the webhook answers empty. Twilio signs no
+timestamp, so a captured webhook replayed once its MessageSid is forgotten is a new turn;
+whoever replays it gets nothing personal back.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -20,6 +26,7 @@ from bot.i18n import N_
 from common.log_ids import fingerprint
 from common.personal_number import redact
 from common.shared_state import KeyLocks
+from connectors.base.personal_responses import said_personal
 from connectors.base.tasks import BackgroundTasks
 from connectors.sms.conversations import ConversationIds, ConversationLocks
 from connectors.sms.inbound import InboundSms
@@ -52,11 +59,21 @@ async def remove_personal_numbers(text: str) -> tuple[str, dict[str, Any]]:
 
 
 class SmsCollector(CollectingOutputChannel):
-    """Collects the turn's messages; its name makes the NLG render them for SMS."""
+    """Collects the turn's messages; its name makes the NLG render them for SMS. The
+    response names are kept too (Rasa's collector drops them): they say whether the turn
+    was personal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.utter_actions: list[str] = []
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.utter_actions.append(str(message.get("utter_action") or ""))
+        await super().send_response(recipient_id, message)
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,12 @@ class _Turn:
     answer_later: bool = False
 
 
+@dataclass(frozen=True)
+class _Answer:
+    replies: list[str] = field(default_factory=list)
+    personal: bool = False  # for the conversation's own number only: sent by REST
+
+
 def resolve_choice(text: str, choices: Sequence[Choice]) -> str:
     """A reply "1" picks the first numbered choice offered in this conversation."""
     number = choice_number(text)
@@ -84,7 +107,8 @@ class SmsConversationService:
     def __init__(self, *, store: SmsState, ids: ConversationIds, sender: OutboundSender,
                  tasks: BackgroundTasks, translate: Translate, support_phone: str,
                  limits: SmsLimits, redact: Redact = remove_personal_numbers,
-                 locks: KeyLocks | None = None) -> None:
+                 locks: KeyLocks | None = None,
+                 personal_responses: frozenset[str] = frozenset()) -> None:
         self._store = store
         self._ids = ids
         self._sender = sender
@@ -93,6 +117,7 @@ class SmsConversationService:
         self._support_phone = support_phone
         self._limits = limits
         self._redact = redact
+        self._personal = personal_responses
         # One turn at a time per sender: in this process, or across replicas (RedisLocks).
         self._locks: KeyLocks = locks or ConversationLocks()
 
@@ -133,29 +158,34 @@ class SmsConversationService:
                 logger.info("sms %s: the sender cannot receive answers; not handled",
                             inbound.message_sid)
                 return []
-            replies = await self._answer(inbound, start, conversation_id, on_new_message,
-                                         metadata, language_of)
+            answer = await self._answer(inbound, start, conversation_id, on_new_message,
+                                        metadata, language_of)
+            if answer.personal:
+                # Only to the conversation's own number; the webhook's TwiML stays empty.
+                for reply in answer.replies:
+                    await self._sender.send(inbound.sender, reply, purpose="personal-answer")
+                return []
             if turn.answer_later:
-                for reply in replies:
+                for reply in answer.replies:
                     await self._sender.send(inbound.sender, reply, purpose="late-answer")
-            return replies
+            return answer.replies
 
     async def _answer(self, inbound: InboundSms, start: TurnStart, conversation_id: str,
                       on_new_message: OnNewMessage, metadata: Mapping[str, Any],
-                      language_of: LanguageOf) -> list[str]:
+                      language_of: LanguageOf) -> _Answer:
         text = inbound.body.strip()
         keyword = keyword_of(text)
         if keyword is not None:
-            return [await self._keyword(keyword, conversation_id)]
+            return _Answer([await self._keyword(keyword, conversation_id)])
         if start.opted_out:
             # STOPP means no more messages from us until STARTA; nothing reaches Rasa.
             logger.info("sms %s: sender opted out; not answered", inbound.message_sid)
-            return []
+            return _Answer()
         if not text:
             source = MEDIA_ONLY if inbound.num_media else EMPTY_MESSAGE
-            return [self._phrase(source, await language_of(conversation_id))]
+            return _Answer([self._phrase(source, await language_of(conversation_id))])
         if len(text) > self._limits.max_body_chars:
-            return [self._phrase(TOO_LONG, await language_of(conversation_id))]
+            return _Answer([self._phrase(TOO_LONG, await language_of(conversation_id))])
         text = resolve_choice(text, start.choices)
         collector = SmsCollector()
         try:
@@ -168,14 +198,15 @@ class SmsConversationService:
         except Exception as error:
             logger.error("sms %s: handling failed (%s)", inbound.message_sid,
                          type(error).__name__)
-            return [self._phrase(FAILED, await language_of(conversation_id))]
+            return _Answer([self._phrase(FAILED, await language_of(conversation_id))])
         reply = compose_reply(collector.messages, self._limits.max_segments, "")
         if reply.summarised:
             read_more = self._translate(await language_of(conversation_id), READ_MORE)
             reply = compose_reply(collector.messages, self._limits.max_segments, read_more)
         if reply.choices or start.choices:  # unchanged "none on offer" costs no write
             await self._store.set_choices(conversation_id, list(reply.choices))
-        return [reply.body] if reply.body else []
+        return _Answer([reply.body] if reply.body else [],
+                       said_personal(collector.utter_actions, self._personal))
 
     async def _keyword(self, keyword: Keyword, conversation_id: str) -> str:
         if keyword.kind is KeywordKind.STOP:

@@ -68,6 +68,9 @@ PROTECTED_UTTER = "utter_protected_use_mina_sidor"
 FALLBACK_INTENTS = {"nlu_fallback"}
 # Swedish mobile numbers: 07x with x in 0, 2, 3, 6, 9 (+4670..., +4672...).
 MOBILE = ("+4670", "+4672", "+4673", "+4676", "+4679")
+# Twilio's StirVerstat for a call whose originating carrier vouches, with SHAKEN full
+# attestation, that the caller may use the number: the only caller id an SMS may go to.
+FULL_ATTESTATION = "TN-Validation-Passed-A"
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,17 @@ class CallInput:
     caller: str
     speech: str = ""
     digits: str = ""
+    attestation: str = ""  # StirVerstat, on the call's first request
+
+
+def is_attested(call: CallInput) -> bool:
+    return call.attestation == FULL_ATTESTATION
 
 
 class VoiceCallService:
     def __init__(self, *, turn: Turn, translate: Translate, redact: Redact,
                  support: SupportLine, transfer_number: str, clock: Clock,
-                 max_reprompts: int, caller_hash: Callable[[str], str],
+                 max_reprompts: int, caller_hash: Callable[[str, str], str],
                  send_sms: SmsSend | None = None) -> None:
         self._turn = turn
         self._translate = translate
@@ -131,6 +139,7 @@ class VoiceCallService:
         return self.phrase(language, MENU, languages=", ".join(menu_offers(language)))
 
     async def greet(self, call: CallInput, state: CallState) -> VoiceReply:
+        state.attested = is_attested(call)
         result = await self._rasa(call, state, "/greet", {})
         return VoiceReply((*result.texts, self.menu(state.language)))
 
@@ -204,7 +213,8 @@ class VoiceCallService:
                     extra: Mapping[str, Any]) -> TurnResult:
         # A personnummer never reaches Rasa (DESIGN section 6): vault token instead.
         text, identity = await self._redact(text)
-        metadata = {LANGUAGE: state.language, CALLER_HASH: self._caller_hash(call.caller),
+        metadata = {LANGUAGE: state.language,
+                    CALLER_HASH: self._caller_hash(call.caller, call.call_sid),
                     **extra, **identity}
         result = await self._turn(state.conversation_id, text, metadata)
         state.language = result.language
@@ -239,7 +249,11 @@ class VoiceCallService:
         return VoiceReply((self.phrase(state.language, CLOSED, hours=hours),), Ending.HANGUP)
 
     def _can_sms(self, call: CallInput, state: CallState) -> bool:
-        return self._send_sms is not None and not state.protected and is_mobile(call.caller)
+        """Only to a mobile whose caller id the network attested: a spoofed caller id must
+        not make us text someone else. Otherwise the getting-started answer, which names
+        forsakringskassan.se, is all the caller hears."""
+        return self._send_sms is not None and not state.protected and state.attested \
+            and is_mobile(call.caller)
 
     async def _sms(self, call: CallInput, state: CallState) -> VoiceReply:
         state.mode = "menu"

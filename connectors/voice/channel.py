@@ -13,12 +13,17 @@ Routes under ``/webhooks/twilio_voice``:
 - ``POST /incoming``: the number's voice webhook; greeting and keypad menu;
 - ``POST /gather?step=N``: what the caller said or pressed at step N;
 - ``POST /collect?step=N``: an answer that was not ready in time ("one moment");
-- ``POST /status``: the call-status callback; an ended call ends the conversation's session;
+- ``POST /status``: the call-status callback; an ended call ends the conversation's session
+  and its stored answers are deleted;
 - ``GET /``: health.
 
 Every request is checked against its Twilio signature (over the public URL, blank fields kept)
 before anything else; forged, unsigned, malformed or incomplete requests get a 4xx and never
-reach Rasa. A repeated request for the same CallSid and step gets the same answer, once.
+reach Rasa. A repeated request for the same CallSid and step gets the same answer, once,
+while the call lasts; a request for a call that is over (ended, or older than the longest
+call) gets a hang-up and nothing is processed, so a captured request replayed later yields
+nothing. Each call is its own conversation (connectors/voice/ids.py): an identification never
+outlives its call.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ from connectors.voice.collector import CHANNEL_NAME, VoiceCollector, last_turn_f
 from connectors.voice.config import VoiceSettings, dialable
 from connectors.voice.ids import CallerIds
 from connectors.voice.pending import PendingStep
+from connectors.voice.sealing import Sealer
+from connectors.voice.state import CallPhase
 from connectors.voice.store import CallState, CallStore, open_voice_store
 from connectors.voice.twiml import Ending, TwimlOptions, VoiceReply, voice_twiml
 
@@ -70,8 +77,8 @@ PREFIX = f"/webhooks/{CHANNEL_NAME}"
 CALL_FIELDS = FieldRules(("CallSid", "AccountSid", "From"), blank_ok=("From",))
 STATUS_FIELDS = FieldRules(("CallSid", "AccountSid", "CallStatus"))
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
-STATUS_STEP = -1
 MAX_STEP = 10_000
+HANG_UP = voice_twiml(VoiceReply((), Ending.HANGUP), TwimlOptions("sv", "", ""))
 # How often a replica that did not start a step looks for its answer in the store.
 STEP_POLL_SECONDS = 0.05
 
@@ -113,7 +120,8 @@ class TwilioVoiceInput(InputChannel):
         self.clock = clock or (lambda: dt.datetime.now(zone))
         self.translate = phrase_translator(Catalogs())
         self.support = load_support_line()
-        self.store: CallStore = open_voice_store(settings.store_path, self.handle)
+        self.store: CallStore = open_voice_store(
+            settings.store_path, Sealer(settings.conversation_secret), self.handle)
         self.ids = CallerIds(settings.conversation_secret)
         self.tasks = BackgroundTasks()
         self.pending: dict[tuple[str, int], PendingStep] = {}
@@ -204,7 +212,8 @@ class TwilioVoiceInput(InputChannel):
 
     @staticmethod
     async def _end_session(request: Request, conversation_id: str) -> None:
-        """The call ended: the next call starts a new session (no identity carried over)."""
+        """The call ended: its conversation's session ends too, so nothing of it (an
+        identification) is left in a current session."""
         processor: Any = getattr(getattr(request.app.ctx, "agent", None), "processor", None)
         if processor is None:
             return
@@ -231,7 +240,7 @@ class TwilioVoiceInput(InputChannel):
     async def _answer_step(self, service: VoiceCallService, call: CallInput,
                            state: CallState | None, step: int, greeting: bool) -> str:
         if state is None:
-            state = CallState(self.ids.conversation(call.caller, call.call_sid))
+            state = CallState(self.ids.conversation(call.call_sid))
         if state.mode == "closed":
             reply = VoiceReply((), Ending.HANGUP)
         else:
@@ -278,8 +287,18 @@ class TwilioVoiceInput(InputChannel):
         params = self._signed(request, CALL_FIELDS)
         step = 0 if kind == "incoming" else _step_of(request)
         call = CallInput(params["CallSid"], params.get("From", ""),
-                         params.get("SpeechResult", ""), params.get("Digits", ""))
+                         params.get("SpeechResult", ""), params.get("Digits", ""),
+                         params.get("StirVerstat", ""))
         key = (call.call_sid, step)
+        phase = await self.store.phase(call.call_sid)
+        if phase is CallPhase.OVER:
+            # Twilio sends nothing after a call's end: a replay, answered with nothing.
+            logger.info("voice %s step %d: the call is over; hung up", *key)
+            return HANG_UP
+        if phase is CallPhase.NEW:
+            if kind != "incoming":
+                raise RequestRejectedError(404, "unknown call")
+            await self.store.start_call(call.call_sid)
         state = await self.store.load(call.call_sid)
         language = state.language if state else "sv"
         if kind == "collect":
@@ -333,13 +352,8 @@ class TwilioVoiceInput(InputChannel):
             call_sid = params["CallSid"]
             if params["CallStatus"] not in ENDED:
                 return response.empty(status=204)
-            state = await self.store.load(call_sid)
-            start = await self.store.begin_step(call_sid, STATUS_STEP)
-            if state is not None and start.first:
-                state.mode = "closed"
-                await self.store.save(call_sid, state)
-                await self._end_session(request, state.conversation_id)
-                await self.store.finish_step(call_sid, STATUS_STEP, "ended")
+            if await self.store.end_call(call_sid):
+                await self._end_session(request, self.ids.conversation(call_sid))
             return response.empty(status=204)
 
         async def close(*_: Any) -> None:

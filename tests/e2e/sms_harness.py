@@ -88,6 +88,8 @@ class SmsClient:
         self.rasa_url = rasa_url
         self.setup = setup
         self.validator = RequestValidator(setup.auth_token)
+        # SIDs of the REST messages `say` returned as a turn's (personal) answer.
+        self.rest_answers: set[str] = set()
 
     def params(self, body: str, sender: str, message_sid: str | None = None,
                **extra: str) -> dict[str, str]:
@@ -127,10 +129,23 @@ class SmsClient:
             messages = [m.text or "" for m in ElementTree.fromstring(body).iter("Message")]
         return SmsReply(status, messages, body)
 
+    def sent_to(self, phone: str) -> list[str]:
+        """What went to ``phone`` through the REST API (the fake Twilio)."""
+        return [m.body for m in self._messages_to(phone)]
+
+    def _messages_to(self, phone: str) -> list[Any]:
+        assert self.setup.fake is not None
+        return [m for m in list(self.setup.fake.messages) if m.to == phone]
+
     def say(self, sender: str, text: str, person_ref: str | None = None) -> list[str]:
+        """The answer to one message: in the webhook's TwiML, or (a personal answer) sent
+        through the REST API to the sender's number before the webhook returned."""
+        before = len(self._messages_to(sender))
         reply = self.post(self.params(text, sender), person_ref=person_ref)
         assert reply.status == 200, reply.body
-        return reply.messages
+        by_rest = self._messages_to(sender)[before:]
+        self.rest_answers |= {m.sid for m in by_rest}
+        return [*reply.messages, *(m.body for m in by_rest)]
 
     def wait_for(self, condition: Any, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout

@@ -80,11 +80,13 @@ def new_caller() -> str:
 class Call:
     """One phone call: each answer posts to the action the last TwiML named."""
 
-    def __init__(self, rasa_url: str, setup: VoiceTestSetup, caller: str | None = None
-                 ) -> None:
+    def __init__(self, rasa_url: str, setup: VoiceTestSetup, caller: str | None = None,
+                 attestation: str | None = None) -> None:
         self.rasa_url = rasa_url
         self.setup = setup
         self.caller = caller or new_caller()
+        # Twilio's StirVerstat (SHAKEN attestation of the caller id), when the call has one.
+        self.attestation = attestation
         self.call_sid = "CA" + secrets.token_hex(16)
         self.validator = RequestValidator(setup.sms.auth_token)
         self.last: Step | None = None
@@ -94,7 +96,8 @@ class Call:
         return {"AccountSid": self.setup.sms.account_sid, "ApiVersion": "2010-04-01",
                 "CallSid": self.call_sid, "CallStatus": "in-progress", "Called": VOICE_NUMBER,
                 "CallerCity": "", "CallerCountry": "SE", "Direction": "inbound",
-                "From": self.caller, "To": VOICE_NUMBER, **extra}
+                "From": self.caller, "To": VOICE_NUMBER,
+                **({"StirVerstat": self.attestation} if self.attestation else {}), **extra}
 
     def post(self, path: str, params: dict[str, str], signature: str | None = None,
              timeout: float = 30) -> Step:

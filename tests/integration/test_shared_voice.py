@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import redis
 from rasa.core.channels.channel import UserMessage
 
 from common.shared_state import SharedState
@@ -191,3 +192,28 @@ def test_without_shared_state_the_other_replica_does_not_know_the_call(
         async with serving(channels, [TimedRasa(), TimedRasa()]) as replicas:
             await test(replicas)
     asyncio.run(main())
+
+
+def test_redis_holds_no_answer_in_clear_text_and_none_after_the_call(
+        tmp_path: Path, shared: SharedState, redis_sync: redis.Redis) -> None:
+    rasas = [TimedRasa(answers={"/ask_next_payment": [
+        {"text": "Din nästa utbetalning är 12 345 kronor."}]}), TimedRasa()]
+
+    def stored() -> str:
+        return " ".join(str(redis_sync.get(key)) for key in
+                        redis_sync.scan_iter(match=f"{shared.prefix}voice:*")
+                        if redis_sync.type(key) == "string")
+
+    async def test(r: Replicas) -> None:
+        await r.post(0, f"{PREFIX}/incoming", call_params())
+        status, body = await r.post(0, f"{PREFIX}/gather?step=1", call_params(Digits="2"))
+        assert status == 200 and "12 345" in body
+        assert "12 345" not in stored() and "ask_next_payment" not in stored()
+        await r.post(1, f"{PREFIX}/status", call_params(CallStatus="completed"))
+        assert not list(redis_sync.scan_iter(match=f"{shared.prefix}voice:step:*"))
+        assert not list(redis_sync.scan_iter(match=f"{shared.prefix}voice:call:*"))
+        # The captured step, replayed after the end: a hang-up, nothing processed.
+        assert await r.post(1, f"{PREFIX}/gather?step=1", call_params(Digits="2")) == (
+            200, expected((), 2, Ending.HANGUP))
+        assert r.texts() == [["/greet", "/ask_next_payment"], []]
+    run(tmp_path, shared, test, rasas)

@@ -82,11 +82,13 @@ class SmsDriver:
     def send(self, step: Step) -> Reply:
         before = self.tracker.count(self.sender_id)
         sent_before = len(self._outbound())
-        messages = self.client.say(self.phone, step.say or "")
+        reply = self.client.post(self.client.params(step.say or "", self.phone))
+        assert reply.status == 200, reply.body
         events = self.tracker.turn(self.sender_id, before, needs_user=True)
-        # An answer later than the channel's reply timeout follows through the REST API.
-        late = self._outbound()[sent_before:]
-        return Reply([*messages, *late], events)
+        # A personal answer, or one later than the channel's reply timeout, comes through
+        # the REST API.
+        by_rest = self._outbound()[sent_before:]
+        return Reply([*reply.messages, *by_rest], events)
 
     def close(self) -> None:
         return None
@@ -96,8 +98,7 @@ class VoiceDriver:
     def __init__(self, stack: Stack, tracker: TrackerStore) -> None:
         self.stack, self.tracker = stack, tracker
         self.call = Call(stack.base_url, stack.voice)
-        self.sender_id = CallerIds(stack.voice.secret).conversation(self.call.caller,
-                                                                    self.call.call_sid)
+        self.sender_id = CallerIds(stack.voice.secret).conversation(self.call.call_sid)
         self.greeting: list[str] = []
 
     def open(self) -> None:

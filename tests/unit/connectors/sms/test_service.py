@@ -28,6 +28,7 @@ from tests.unit.sms_fakes import SECRET, FakeRasa, FakeTransport, message_sid
 T = TypeVar("T")
 PHONE = "+46701234567"
 SUPPORT = "0771-524 524"
+PERSONAL = frozenset({"utter_next_payment"})
 BUTTONS = [{"title": "Kom igång", "payload": "/get_started"},
            {"title": "Mitt ärende", "payload": "/ask_case_status"}]
 
@@ -65,7 +66,8 @@ def harness(tmp_path: Path, reply_timeout: float = 5.0, max_segments: int = 3,
     service = SmsConversationService(
         store=store, ids=ids, sender=sender, tasks=tasks, translate=translator,
         support_phone=SUPPORT, limits=SmsLimits(reply_timeout=reply_timeout,
-                                                max_segments=max_segments))
+                                                max_segments=max_segments),
+        personal_responses=PERSONAL)
     return Harness(service, store, FakeRasa(), transport, tasks, ids)
 
 
@@ -249,3 +251,17 @@ def test_keyword_answers_are_gsm7(tmp_path: Path, keyword: str) -> None:
 
 def _typographic(language: str, source: str) -> str:
     return source.replace("Försäkringskassan", "Försäkringskassan “Mina sidor” – ça, á ê…")
+
+
+def test_a_personal_answer_goes_by_rest_to_the_senders_number_never_in_the_twiml(
+        tmp_path: Path) -> None:
+    async def scenario(h: Harness) -> None:
+        h.rasa.answers["3"] = [{"text": "Din nästa utbetalning är 12 345 kr.",
+                                "utter_action": "utter_next_payment"}]
+        h.rasa.answers["Hej"] = [{"text": "Hej!", "utter_action": "utter_greet"}]
+        assert await h.send("3") == []
+        assert [(s.to, s.body) for s in h.transport.sent] == [
+            (PHONE, "Din nästa utbetalning är 12 345 kr.")]
+        assert await h.send("Hej") == ["Hej!"]  # a general answer still comes in the TwiML
+        assert len(h.transport.sent) == 1
+    run(tmp_path, scenario)

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from bot.support import OpeningHours, SupportLine
 from connectors.voice.call import (
     CLOSED,
@@ -71,7 +73,7 @@ def service(turn: FakeTurn, now: dt.datetime = OPEN, sms: FakeSms | None = None,
     return VoiceCallService(turn=turn, translate=lambda _language, text: text, redact=redact,
                             support=support, transfer_number="+46771524524",
                             clock=lambda: now, max_reprompts=max_reprompts,
-                            caller_hash=lambda caller: "hash-of-caller", send_sms=sms)
+                            caller_hash=lambda caller, call_sid: "hash-of-caller", send_sms=sms)
 
 
 def answer(svc: VoiceCallService, state: CallState, speech: str = "", digits: str = "",
@@ -253,6 +255,8 @@ def test_getting_started_offers_the_steps_by_sms_to_a_mobile() -> None:
                                                 intent="get_started")})
     sms = FakeSms()
     svc, state = service(turn, sms=sms), CallState("voice-x")
+    asyncio.run(svc.greet(CallInput("CA1", MOBILE, attestation="TN-Validation-Passed-A"),
+                          state))
     assert answer(svc, state, digits="3").says == ("Så kommer du igång.", SMS_OFFER)
     assert answer(svc, state, digits="1").says == (SMS_SENT, SV_MENU)
     assert sms.sent[0][0] == MOBILE and "forsakringskassan.se" in sms.sent[0][1]
@@ -274,6 +278,21 @@ def test_no_sms_offer_to_a_landline_or_a_protected_person() -> None:
     assert answer(svc, protected, digits="3").says == ("Så kommer du igång.",)
     assert sms.sent == []
     assert SMS_NOT_SENT  # said when sending fails (see the channel tests)
+
+
+@pytest.mark.parametrize("attestation", ["", "TN-Validation-Passed-B",
+                                         "TN-Validation-Passed-C", "TN-Validation-Failed-A",
+                                         "No-TN-Validation", "tn-validation-passed-a"])
+def test_no_sms_offer_to_a_caller_id_the_network_did_not_fully_attest(
+        attestation: str) -> None:
+    turn = FakeTurn({"/get_started": TurnResult(["Så kommer du igång."],
+                                                intent="get_started")})
+    sms = FakeSms()
+    svc, state = service(turn, sms=sms), CallState("voice-x")
+    asyncio.run(svc.greet(CallInput("CA1", MOBILE, attestation=attestation), state))
+    assert answer(svc, state, digits="3").says == ("Så kommer du igång.",)
+    assert answer(svc, state, digits="1").says != (SMS_SENT, SV_MENU)
+    assert sms.sent == []
 
 
 def test_mobile_numbers() -> None:
