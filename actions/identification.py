@@ -10,6 +10,7 @@ sent to BankID; after a bounded number of failures the support line is offered.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -95,8 +96,12 @@ class ActionReceivePersonalNumber(Action):
             return events + failed(dispatcher, tracker, "utter_personal_number_invalid",
                                    services)
         waiting = None if events else bound_order(tracker)
+        if waiting is not None and not await self._same_person(waiting, number, services):
+            # The person typed another number: this conversation's own order gives way.
+            await self._give_up(tracker, waiting, services)
+            waiting = None
         if waiting is not None:
-            # This conversation's order is still open: a new one would cancel it in BankID.
+            # The same number again while its order is open: a new start would cancel it.
             order_ref = waiting
         else:
             started, start_events = await self._start(dispatcher, tracker, number, services)
@@ -113,6 +118,20 @@ class ActionReceivePersonalNumber(Action):
             events += await pending.answer_identified(
                 dispatcher, tracker, caller_for(tracker, followed.person_ref))
         return events
+
+    @staticmethod
+    async def _same_person(order_ref: str, number: str, services: IdentityServices) -> bool:
+        return await services.vault.take(order_key(order_ref), keep=True) == number
+
+    @staticmethod
+    async def _give_up(tracker: Tracker, order_ref: str, services: IdentityServices) -> None:
+        """Ends this conversation's waiting order (a new number was typed)."""
+        previous = await services.vault.take(order_key(order_ref), keep=True)
+        with contextlib.suppress(IdentityProviderError):  # already over at BankID
+            await services.provider.cancel(order_ref)
+        await services.vault.forget(order_key(order_ref))
+        if previous is not None:
+            await services.limiter.release(services.person_key(previous), tracker.sender_id)
 
     async def _start(self, dispatcher: CollectingDispatcher, tracker: Tracker, number: str,
                      services: IdentityServices) -> tuple[str | None, list[dict[str, Any]]]:

@@ -81,6 +81,21 @@ class Expected:
     absent: list[str]
 
 
+# Where nobody is on a call, BankID is opened by the autostart link that follows the prompt.
+SAME_DEVICE_CHANNELS = frozenset({"rest", "sms"})
+
+
+def with_bankid_link(names: list[str], channel: str) -> list[str]:
+    if channel not in SAME_DEVICE_CHANNELS:
+        return names
+    linked: list[str] = []
+    for name in names:
+        linked.append(name)
+        if name == "utter_confirm_in_bankid":
+            linked.append("utter_open_bankid_link")
+    return linked
+
+
 def expand(step: Step, person: Person | None, channel: str) -> Expected:
     names: list[str] = []
     facts, absent = list(step.facts), list(step.absent)
@@ -94,7 +109,7 @@ def expand(step: Step, person: Person | None, channel: str) -> Expected:
             absent += answer.absent
         else:
             names.append(name)
-    return Expected(names, facts, absent)
+    return Expected(with_bankid_link(names, channel), facts, absent)
 
 
 def is_subsequence(wanted: Iterable[str], actual: list[str]) -> bool:

@@ -206,3 +206,22 @@ def test_a_number_typed_in_the_web_chat_points_to_the_mina_sidor_login(
     action = ActionReceivePersonalNumber(demo_backend(), services, environ={})
     events, said = run(action, tracker(metadata=given(services, TOLVAN), channel="webchat"))
     assert said == ["utter_identification_needed"] and events == []
+
+
+def test_another_number_while_an_order_waits_starts_a_new_one(
+        services: IdentityServices) -> None:
+    services.provider = recording = RecordingSimulator()
+    action = ActionReceivePersonalNumber(demo_backend(), services)
+    events, said = run(action, tracker(metadata=given(services, SIMULATES_TIMEOUT)))
+    assert said[-1] == "utter_bankid_still_waiting"
+    (order,) = [e["value"] for e in events if e.get("name") == "identification_order"]
+    # The same number again follows the waiting order: no second start.
+    _, said = run(action, tracker({"identification_order": order},
+                                  given(services, SIMULATES_TIMEOUT)))
+    assert said == ["utter_bankid_still_waiting"] and len(recording.started) == 1
+    # Another number: the conversation's own order is cancelled and the new one runs.
+    events, said = run(action, tracker({"identification_order": order},
+                                       given(services, TOLVAN)))
+    assert said[-1] == "utter_identified" and recording.started[-1] == TOLVAN
+    assert SlotSet("person_ref", "tolvan") in events
+    assert asyncio.run(services.provider.collect(order)).hint_code == "cancelled"
