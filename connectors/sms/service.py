@@ -58,6 +58,10 @@ async def remove_personal_numbers(text: str) -> tuple[str, dict[str, Any]]:
     return redact(text).text, {}
 
 
+# Responses after which the turn's answer goes on in another SMS.
+SEPARATE_SMS_AFTER = frozenset({"utter_open_bankid_link"})
+
+
 class SmsCollector(CollectingOutputChannel):
     """Collects the turn's messages; its name makes the NLG render them for SMS. The
     response names are kept too (Rasa's collector drops them): they say whether the turn
@@ -66,6 +70,7 @@ class SmsCollector(CollectingOutputChannel):
     def __init__(self) -> None:
         super().__init__()
         self.utter_actions: list[str] = []
+        self._ends: list[int] = []  # after each response: how many messages there were
 
     @classmethod
     def name(cls) -> str:
@@ -74,6 +79,20 @@ class SmsCollector(CollectingOutputChannel):
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.utter_actions.append(str(message.get("utter_action") or ""))
         await super().send_response(recipient_id, message)
+        self._ends.append(len(self.messages))
+
+    def sms_groups(self) -> list[list[dict[str, Any]]]:
+        """The turn's messages as the SMS they are sent in: the BankID link ends an SMS of its
+        own (the person taps it before anything else), the rest is one SMS."""
+        groups: list[list[dict[str, Any]]] = []
+        start = 0
+        for name, end in zip(self.utter_actions, self._ends, strict=True):
+            if name in SEPARATE_SMS_AFTER and end > start:
+                groups.append(self.messages[start:end])
+                start = end
+        if start < len(self.messages):
+            groups.append(self.messages[start:])
+        return groups
 
 
 @dataclass(frozen=True)
@@ -199,14 +218,19 @@ class SmsConversationService:
             logger.error("sms %s: handling failed (%s)", inbound.message_sid,
                          type(error).__name__)
             return _Answer([self._phrase(FAILED, await language_of(conversation_id))])
-        reply = compose_reply(collector.messages, self._limits.max_segments, "")
-        if reply.summarised:
-            read_more = self._translate(await language_of(conversation_id), READ_MORE)
-            reply = compose_reply(collector.messages, self._limits.max_segments, read_more)
-        if reply.choices or start.choices:  # unchanged "none on offer" costs no write
-            await self._store.set_choices(conversation_id, list(reply.choices))
-        return _Answer([reply.body] if reply.body else [],
-                       said_personal(collector.utter_actions, self._personal))
+        bodies: list[str] = []
+        choices: list[Choice] = []
+        for group in collector.sms_groups():
+            reply = compose_reply(group, self._limits.max_segments, "")
+            if reply.summarised:
+                read_more = self._translate(await language_of(conversation_id), READ_MORE)
+                reply = compose_reply(group, self._limits.max_segments, read_more)
+            if reply.body:
+                bodies.append(reply.body)
+            choices = list(reply.choices)  # only the last SMS's choices can be answered
+        if choices or start.choices:  # unchanged "none on offer" costs no write
+            await self._store.set_choices(conversation_id, choices)
+        return _Answer(bodies, said_personal(collector.utter_actions, self._personal))
 
     async def _keyword(self, keyword: Keyword, conversation_id: str) -> str:
         if keyword.kind is KeywordKind.STOP:

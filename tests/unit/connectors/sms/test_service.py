@@ -17,6 +17,7 @@ from connectors.sms.service import (
     FAILED,
     MEDIA_ONLY,
     TOO_LONG,
+    SmsCollector,
     SmsConversationService,
     SmsLimits,
 )
@@ -265,3 +266,17 @@ def test_a_personal_answer_goes_by_rest_to_the_senders_number_never_in_the_twiml
         assert await h.send("Hej") == ["Hej!"]  # a general answer still comes in the TwiML
         assert len(h.transport.sent) == 1
     run(tmp_path, scenario)
+
+
+def test_the_bankid_link_is_an_sms_of_its_own() -> None:
+    # Tapped before anything else, and never cut by the segment limit of a long answer.
+    collector = SmsCollector()
+
+    async def turn() -> None:
+        for name, text in [("utter_confirm_in_bankid", "Öppna BankID."),
+                           ("utter_open_bankid_link", "Länken: https://app.bankid.com/?a=1"),
+                           ("utter_identified", "Tack."), ("utter_next_payment", "12 345 kr")]:
+            await collector.send_response("sms-x", {"text": text, "utter_action": name})
+    asyncio.run(turn())
+    assert [[m["text"] for m in group] for group in collector.sms_groups()] == [
+        ["Öppna BankID.", "Länken: https://app.bankid.com/?a=1"], ["Tack.", "12 345 kr"]]
