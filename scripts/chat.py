@@ -11,8 +11,11 @@ import uuid
 
 def send(url: str, sender: str, text: str) -> list[dict[str, object]]:
     body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
-    request = urllib.request.Request(url, data=body,
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    token = os.environ.get("REST_CHANNEL_TOKEN")
+    if token:  # the REST channel's token, where one is configured (docs/security.md)
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return list(json.loads(response.read()))
 

@@ -14,6 +14,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 from connectors.sms.conversations import ConversationIds
@@ -108,3 +109,13 @@ def test_a_protected_person_identified_over_rest_gets_no_details(assistant: Assi
     assert " kr" not in replies and "föräldrapenning" not in replies
     replies = " ".join(assistant.texts(sender, "vad händer i mitt ärende?"))
     assert " kr" not in replies and "föräldrapenning" not in replies
+
+
+def test_the_public_proxy_does_not_forward_the_rest_channel() -> None:
+    # The first line of defence in production: REST is not reachable from the internet at all.
+    config = (Path(__file__).resolve().parents[2] / "deploy" / "docker" / "nginx.conf").read_text()
+    public = config[config.index("listen 8080;"):config.index("listen 8081;")]
+    block = public[public.index("location /webhooks/rest/ {"):]
+    assert block.split("}", 1)[0].split("{", 1)[1].strip() == "return 404;"
+    # nginx takes the longest matching prefix: /webhooks/rest/ beats /webhooks/.
+    assert public.count("location /webhooks/rest/") == 1

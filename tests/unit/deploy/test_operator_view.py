@@ -18,6 +18,7 @@ from prometheus_client import REGISTRY
 import actions.metrics  # noqa: F401  (registers the action server's metrics)
 import bot.metrics  # noqa: F401  (registers the Rasa process's metrics)
 import common.structured_logs  # noqa: F401  (registers the log scrubber's counter)
+import connectors.base.ratelimit  # noqa: F401  (registers the rate limiters' counter)
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
