@@ -39,7 +39,7 @@ from tests.web.harness import FakeBot, FakeHistory, client, config, refusal, ser
 ISSUER, AUDIENCE = "https://minasidor.example", "mina-sidor-assistant"
 TOLVAN, TOLVAN_REF = "19121212-1212", "ref-tolvan"
 PERSON_KEY = "session_person_ref"  # the metadata key the actions read (docs/identity.md)
-BACKEND_ENV = {"CASEBACKEND_URL": "http://127.0.0.1:1", "CASEBACKEND_SERVICE_TOKEN": "t"}
+BACKEND_ENV = {"CASEBACKEND_URL": "http://127.0.0.1:1", "CASEBACKEND_LOOKUP_TOKEN": "t"}
 KEY_1 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KEY_2 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 

@@ -26,13 +26,18 @@ def personnummer_forms() -> re.Pattern[bytes]:
 MOBILE = re.compile(rb"(?<![0-9A-Za-z])\+?467\d{8}(?![0-9A-Za-z])")
 
 
+CONFIGURATION = frozenset({".yml", ".yaml"})
+
+
 def written_files(assistant: Assistant) -> list[Path]:
     """Everything the assistant's processes wrote, but the case backend's own register
     (``cb.db``: the system of record, which keeps personnummer as keyed hashes and contact
-    numbers encrypted; casebackend/tests checks it)."""
+    numbers encrypted; casebackend/tests checks it) and the configuration the harness wrote
+    (the agency's own sending number is in it)."""
     workdir = assistant.tracker_db.parent
     return [path for path in workdir.rglob("*")
-            if path.is_file() and not path.name.startswith("cb.db")]
+            if path.is_file() and not path.name.startswith("cb.db")
+            and path.suffix not in CONFIGURATION]
 
 
 def test_nothing_personal_anywhere_after_the_attacks(assistant: Assistant) -> None:
