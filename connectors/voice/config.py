@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.locales import LANGUAGES, language_of
+from common.production_mode import refuse_in_production
+from connectors.local_twilio.account import is_local
 from connectors.sms.config import (
     E164,
     TWILIO_API_BASE_URL,
@@ -114,6 +116,9 @@ class VoiceSettings:
         if not _ACCOUNT_SID.match(str(raw["account_sid"])):
             raise VoiceConfigError("twilio_voice: account_sid must look like AC + 32 hex "
                                    "digits")
+        if is_local(str(raw["account_sid"])):
+            refuse_in_production(environ, "twilio_voice uses the local Twilio account of make "
+                                          "run (connectors/local_twilio)")
         secret = str(raw["conversation_secret"])
         if len(secret) < 16:
             raise VoiceConfigError("twilio_voice: conversation_secret must be at least 16 "

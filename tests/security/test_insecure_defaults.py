@@ -21,6 +21,7 @@ from actions.identity.services import IdentityServices
 from common.production_mode import ProductionModeError, action_server_refusals
 from connectors.local_twilio.account import LocalAccount
 from connectors.sms.config import SmsSettings
+from connectors.voice.config import VoiceSettings
 from connectors.webchat.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,17 @@ def test_the_local_twilio_account_is_refused(tmp_path: Path) -> None:
              "store_path": str(tmp_path / "sms.db")}
     with pytest.raises(ProductionModeError, match="local Twilio account"):
         SmsSettings.from_credentials(block, env)
+
+
+def test_the_local_twilio_account_is_refused_for_the_phone_too() -> None:
+    account = LocalAccount.new("http://127.0.0.1:5005", "http://127.0.0.1:5060")
+    env = {**PRODUCTION, **account.environment()}
+    block = {"account_sid": "${TWILIO_ACCOUNT_SID}", "auth_token": "${TWILIO_AUTH_TOKEN}",
+             "public_base_url": "${VOICE_PUBLIC_BASE_URL}",
+             "conversation_secret": "${VOICE_CONVERSATION_SECRET}"}
+    with pytest.raises(ProductionModeError, match="twilio_voice uses the local Twilio account"):
+        VoiceSettings.from_credentials(block, env)
+    VoiceSettings.from_credentials(block, {**env, "ASSISTANT_MODE": "development"})
 
 
 def test_the_sms_test_identity_header_is_refused(tmp_path: Path) -> None:
