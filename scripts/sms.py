@@ -2,8 +2,10 @@
 (`make sms`; needs `make run` with the local Twilio account, connectors/local_twilio/).
 
 Each line is one SMS from the local phone number; the answer is the webhook's TwiML. The
-messages the assistant sends later through Twilio's API (a slow answer, notices, the
-getting-started SMS of a call) land in the local outbox and are shown as they arrive.
+messages the assistant sends through Twilio's API (every personal answer, which never goes
+into the webhook's reply; a slow answer, notices, the getting-started SMS of a call) land in
+the local outbox and are shown as they arrive; after an SMS that the webhook did not answer,
+the next prompt waits for them (up to ``ANSWER_WAIT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -29,16 +31,41 @@ from connectors.local_twilio.terminal import (  # noqa: E402
     wrapped,
 )
 
+ANSWER_WAIT_SECONDS = 15.0
 
-def watch_outbox(outbox_url: str, number: str, after: int, stop: threading.Event) -> None:
+
+class OutboxShown:
+    """The outbox messages shown so far, for the watcher thread and the prompt alike."""
+
+    def __init__(self, outbox_url: str, number: str, after: int) -> None:
+        self._url, self._number, self._after = outbox_url, number, after
+        self._lock = threading.Lock()
+
+    def show_new(self) -> int:
+        """Prints the messages not shown yet; how many."""
+        with self._lock:
+            try:
+                messages = outbox_messages(self._url, self._number, self._after)
+            except (urllib.error.URLError, OSError):
+                return 0
+            for message in messages:
+                self._after = max(self._after, int(message["id"]))
+                print(wrapped("assistant (outbox)", str(message["body"])), flush=True)
+            return len(messages)
+
+    def wait_for_answer(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.show_new():
+                time.sleep(0.5)  # an answer of several SMS arrives close together
+                self.show_new()
+                return
+            time.sleep(0.2)
+
+
+def watch_outbox(shown: OutboxShown, stop: threading.Event) -> None:
     while not stop.wait(0.5):
-        try:
-            messages = outbox_messages(outbox_url, number, after)
-        except (urllib.error.URLError, OSError):
-            continue
-        for message in messages:
-            after = max(after, int(message["id"]))
-            print(wrapped("assistant (sent later, outbox)", str(message["body"])), flush=True)
+        shown.show_new()
 
 
 def main() -> int:
@@ -61,8 +88,8 @@ def main() -> int:
         print(wrapped(f"outbox {when}", str(message["body"])))
     last = max((int(message["id"]) for message in earlier), default=0)
     stop = threading.Event()
-    threading.Thread(target=watch_outbox, daemon=True,
-                     args=(account.outbox_url, account.caller_number, last, stop)).start()
+    shown = OutboxShown(account.outbox_url, account.caller_number, last)
+    threading.Thread(target=watch_outbox, daemon=True, args=(shown, stop)).start()
     try:
         while True:
             try:
@@ -79,6 +106,8 @@ def main() -> int:
                 continue
             for text in replies:
                 print(wrapped("assistant", text))
+            if not replies:  # a personal answer: sent through the API, into the outbox
+                shown.wait_for_answer(ANSWER_WAIT_SECONDS)
     except KeyboardInterrupt:
         return 0
     finally:
