@@ -26,7 +26,11 @@ def handoff_body(**overrides: Any) -> dict[str, Any]:
         "protected_identity": False,
         "transcript": [
             {"from": "citizen", "text": "När kommer mina pengar?", "at": "2026-12-05T09:00:00Z"},
-            {"from": "bot", "text": "Vill du prata med en handläggare?", "at": "2026-12-05T09:00:02Z"},
+            {
+                "from": "bot",
+                "text": "Vill du prata med en handläggare?",
+                "at": "2026-12-05T09:00:02Z",
+            },
         ],
     }
     body.update(overrides)
@@ -52,7 +56,9 @@ class Staff:
     def get(self, path: str) -> httpx.Response:
         return self.http.get(path)
 
-    def post(self, path: str, body: object | None = None, csrf: str | None = "own") -> httpx.Response:
+    def post(
+        self, path: str, body: object | None = None, csrf: str | None = "own"
+    ) -> httpx.Response:
         headers = {}
         if csrf == "own":
             headers["X-CSRF-Token"] = self.csrf

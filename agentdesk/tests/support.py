@@ -121,7 +121,7 @@ def fake_assistant() -> Iterator[FakeAssistant]:
     fake = FakeAssistant()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             authorized = self.headers.get("Authorization") == f"Bearer {DELIVERY_TOKEN}"

@@ -56,9 +56,7 @@ def test_a_second_post_for_the_open_conversation_returns_the_same_handoff(
     assert rows == [(1,)]
 
 
-def test_queue_positions_follow_the_order_of_arrival(
-    deployment: Deployment, agent1: Staff
-) -> None:
+def test_queue_positions_follow_the_order_of_arrival(deployment: Deployment, agent1: Staff) -> None:
     with assistant(deployment.url) as api:
         first = api.post("/v1/handoffs", json=handoff_body()).json()
         second = api.post("/v1/handoffs", json=handoff_body()).json()
@@ -82,7 +80,9 @@ def test_a_repeated_message_id_is_stored_once(deployment: Deployment, agent1: St
             api.post(path, json={"text": "Hallå?", "message_id": message_id}) for _ in range(3)
         ]
     assert [answer.status_code for answer in answers] == [202, 202, 202]
-    rows = sql(deployment.database, "SELECT count(*) FROM messages WHERE message_id = :m", m=message_id)
+    rows = sql(
+        deployment.database, "SELECT count(*) FROM messages WHERE message_id = :m", m=message_id
+    )
     assert rows == [(1,)]
     transcript = agent1.get(f"/desk/api/handoffs/{handoff}").json()["messages"]
     assert [m["text"] for m in transcript].count("Hallå?") == 1
@@ -92,9 +92,13 @@ def test_a_message_for_a_closed_handoff_is_409(deployment: Deployment, agent1: S
     with assistant(deployment.url) as api:
         handoff = api.post("/v1/handoffs", json=handoff_body()).json()["handoff_id"]
         assert agent1.post(f"/desk/api/handoffs/{handoff}/take").status_code == 200
-        assert agent1.post(f"/desk/api/handoffs/{handoff}/close", {"outcome": "resolved"}).status_code == 200
+        assert (
+            agent1.post(f"/desk/api/handoffs/{handoff}/close", {"outcome": "resolved"}).status_code
+            == 200
+        )
         response = api.post(
-            f"/v1/handoffs/{handoff}/messages", json={"text": "Tack", "message_id": str(uuid.uuid4())}
+            f"/v1/handoffs/{handoff}/messages",
+            json={"text": "Tack", "message_id": str(uuid.uuid4())},
         )
     assert response.status_code == 409
     assert response.json() == {"error": "closed"}
@@ -127,7 +131,9 @@ def test_the_callback_phone_is_encrypted_at_rest_and_shown_to_staff(
     callback_id = created.json()["callback_id"]
     assert phone not in created.text
     stored = sql(
-        deployment.database, "SELECT phone_sealed FROM callbacks WHERE public_id = :c", c=callback_id
+        deployment.database,
+        "SELECT phone_sealed FROM callbacks WHERE public_id = :c",
+        c=callback_id,
     )
     assert stored and "701239876" not in stored[0][0]
     listed = agent1.get("/desk/api/callbacks").json()["callbacks"]
