@@ -39,6 +39,8 @@ def create_app(settings: Settings) -> DeskApp:
     app.config.ACCESS_LOG = False  # paths hold conversation ids; nothing personal is logged
     app.config.MOTD = False
     app.config.RESPONSE_TIMEOUT = 15
+    if settings.proxies_count:
+        app.config.PROXIES_COUNT = settings.proxies_count
 
     app.before_server_start(start)
     app.after_server_stop(stop)

@@ -138,6 +138,8 @@ class Settings:
     session_max_seconds: int = 10 * 60 * 60
     retry_seconds: float = 5.0
     oidc: OidcSettings | None = None
+    # Proxies in front of the desk whose X-Forwarded-* headers are believed (https, address).
+    proxies_count: int = 0
     request_max_size: int = REQUEST_MAX_SIZE
 
     @property
@@ -178,4 +180,5 @@ class Settings:
             secure_cookies=production or environ.get("AGENTDESK_SECURE_COOKIES") == "1",
             retry_seconds=float(_int(environ, "AGENTDESK_RETRY_MS", 5000)) / 1000,
             oidc=oidc,
+            proxies_count=_int(environ, "AGENTDESK_PROXIES_COUNT", 0),
         )
