@@ -25,7 +25,7 @@ export RASA_TELEMETRY_ENABLED := false
         i18n-extract i18n-update i18n-compile i18n-check bench-train bench bench-personal \
         bench-smoke chat sms call clean \
         webchat browser web-demo e2e-sqlite e2e-postgresql \
-        casebackend-test integration security audit api-token scale-out scaleout-test conversations
+        casebackend-test agentdesk-test integration security audit api-token scale-out scaleout-test conversations
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (http://localhost:5005)"
@@ -48,6 +48,7 @@ $(WEB_INSTALLED): web/package.json web/package-lock.json scripts/setup-web.sh
 setup: $(VENV)/.installed $(MO_FILES) $(WEB_INSTALLED)
 	@scripts/setup-scaleout.sh
 	@env -u PYTHONPATH $(MAKE) -s --no-print-directory -C casebackend setup
+	@env -u PYTHONPATH $(MAKE) -s --no-print-directory -C agentdesk setup
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain bot/domain --data bot/data \
@@ -89,7 +90,7 @@ i18n-compile: $(MO_FILES)
 TEST_STAGES := lint typecheck unit validate i18n-check stories nlu-eval e2e-sqlite \
                e2e-postgresql conversations webchat browser integration security scaleout-test \
                bench-smoke \
-               casebackend-test
+               casebackend-test agentdesk-test
 test: setup
 	UPDATE_RESULTS=$(UPDATE_RESULTS) $(PY) scripts/stages.py --name test $(TEST_STAGES)
 	@echo "All checks passed."
@@ -111,6 +112,9 @@ web-demo: setup $(MODEL)
 
 casebackend-test:
 	env -u PYTHONPATH $(MAKE) -C casebackend test
+
+agentdesk-test:
+	env -u PYTHONPATH $(MAKE) -C agentdesk test
 
 # Two Rasa replicas, two action servers, two case backends behind nginx, on the machine's
 # PostgreSQL (database mina_scaleout) and Redis; docs/scale-out.md.

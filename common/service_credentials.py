@@ -7,6 +7,8 @@ direction, and a fresh set for a demo or a test stack.
   only the public half, ``CASEBACKEND_ASSERTION_PUBLIC_KEY``.
 - ``CASEBACKEND_LOOKUP_TOKEN``: Rasa's process (the web chat) -> the case backend, lookups only.
 - ``ASSISTANT_NOTICES_TOKEN``: the case backend's notifier -> the SMS channel's ``/notices``.
+- ``AGENTDESK_ASSISTANT_TOKEN``: the assistant -> the agent desk's ``/v1`` (agentdesk/);
+  ``AGENTDESK_DELIVERY_TOKEN``: the agent desk -> the assistant's ``/webhooks/agentdesk/*``.
 
 So a Rasa replica, which faces the internet, holds no token that reads a person's data, and no
 token the backend accepts opens ``/notices``.
@@ -32,8 +34,10 @@ LOOKUP_TOKEN_ENV = "CASEBACKEND_LOOKUP_TOKEN"
 NOTICES_TOKEN_ENV = "ASSISTANT_NOTICES_TOKEN"
 ASSERTION_KEY_ENV = "CASEBACKEND_ASSERTION_KEY"
 ASSERTION_PUBLIC_KEY_ENV = "CASEBACKEND_ASSERTION_PUBLIC_KEY"
+DESK_ASSISTANT_TOKEN_ENV = "AGENTDESK_ASSISTANT_TOKEN"
+DESK_DELIVERY_TOKEN_ENV = "AGENTDESK_DELIVERY_TOKEN"
 ALL_ENV = (ACTIONS_TOKEN_ENV, LOOKUP_TOKEN_ENV, NOTICES_TOKEN_ENV, ASSERTION_KEY_ENV,
-           ASSERTION_PUBLIC_KEY_ENV)
+           ASSERTION_PUBLIC_KEY_ENV, DESK_ASSISTANT_TOKEN_ENV, DESK_DELIVERY_TOKEN_ENV)
 
 
 def key_text(raw: bytes) -> str:
@@ -52,6 +56,9 @@ class ServiceCredentials:
     notices_token: str
     assertion_key: str  # private, the action server's only
     assertion_public_key: str
+    # Empty in a credentials file written before the agent desk: from_env then makes them.
+    desk_assistant_token: str = ""
+    desk_delivery_token: str = ""
 
     @classmethod
     def generate(cls) -> ServiceCredentials:
@@ -62,7 +69,9 @@ class ServiceCredentials:
             assertion_key=key_text(key.private_bytes(Encoding.Raw, PrivateFormat.Raw,
                                                      NoEncryption())),
             assertion_public_key=key_text(key.public_key().public_bytes(Encoding.Raw,
-                                                                       PublicFormat.Raw)))
+                                                                       PublicFormat.Raw)),
+            desk_assistant_token=secrets.token_urlsafe(32),
+            desk_delivery_token=secrets.token_urlsafe(32))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ServiceCredentials:
@@ -75,7 +84,11 @@ class ServiceCredentials:
         return cls(actions_token=environ.get(ACTIONS_TOKEN_ENV) or made.actions_token,
                    lookup_token=environ.get(LOOKUP_TOKEN_ENV) or made.lookup_token,
                    notices_token=environ.get(NOTICES_TOKEN_ENV) or made.notices_token,
-                   assertion_key=key, assertion_public_key=public)
+                   assertion_key=key, assertion_public_key=public,
+                   desk_assistant_token=(environ.get(DESK_ASSISTANT_TOKEN_ENV)
+                                         or made.desk_assistant_token),
+                   desk_delivery_token=(environ.get(DESK_DELIVERY_TOKEN_ENV)
+                                        or made.desk_delivery_token))
 
     def backend_env(self) -> dict[str, str]:
         """The case backend (its server and its notifier)."""
@@ -83,12 +96,19 @@ class ServiceCredentials:
                 ASSERTION_PUBLIC_KEY_ENV: self.assertion_public_key,
                 NOTICES_TOKEN_ENV: self.notices_token}
 
+    def desk_env(self) -> dict[str, str]:
+        """The agent desk: the token it accepts and the one it delivers with."""
+        return {DESK_ASSISTANT_TOKEN_ENV: self.desk_assistant_token,
+                DESK_DELIVERY_TOKEN_ENV: self.desk_delivery_token}
+
     def action_server_env(self) -> dict[str, str]:
         return {ACTIONS_TOKEN_ENV: self.actions_token, ASSERTION_KEY_ENV: self.assertion_key}
 
     def rasa_env(self) -> dict[str, str]:
-        """Rasa's process: the web chat's lookups and the SMS channel's notices."""
-        return {LOOKUP_TOKEN_ENV: self.lookup_token, NOTICES_TOKEN_ENV: self.notices_token}
+        """Rasa's process: the web chat's lookups, the SMS channel's notices, and both agent
+        desk tokens (it calls the desk and takes its deliveries)."""
+        return {LOOKUP_TOKEN_ENV: self.lookup_token, NOTICES_TOKEN_ENV: self.notices_token,
+                **self.desk_env()}
 
     def assistant_env(self) -> dict[str, str]:
         """One environment for both of the assistant's processes (the test stacks)."""

@@ -1,4 +1,5 @@
-"""Starts the embedded default: case backend, action server and Rasa; stops them together.
+"""Starts the embedded default: case backend, agent desk, action server and Rasa; stops them
+together.
 
 Used by `make run`. The case backend gets the demo data (idempotent) in var/casebackend.db;
 the credentials between the processes and the backend (a token per caller and the assertion key
@@ -48,6 +49,7 @@ from common.service_credentials import (  # noqa: E402
 from connectors.local_twilio.account import LocalAccount, load_or_create  # noqa: E402
 
 BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
+DESK_PY = ROOT / "agentdesk" / ".venv" / "bin" / "python"
 # ASSISTANT_VAR_DIR moves every file `make run` keeps (secrets, SQLite files, the local Twilio
 # account) elsewhere, e.g. for a second instance beside the first; default var/.
 VAR = Path(os.environ.get("ASSISTANT_VAR_DIR") or ROOT / "var").resolve()
@@ -55,6 +57,9 @@ CREDENTIALS_FILE = VAR / "service-credentials.json"
 VAULT_KEY_FILE = VAR / "vault-key"
 JWT_SECRET_FILE = VAR / "rasa-jwt-secret"
 LOCAL_TWILIO_FILE = VAR / "local-twilio.json"
+DESK_PASSWORD_FILE = VAR / "agentdesk-demo-password"
+DESK_DATA_KEY_FILE = VAR / "agentdesk-data-key"
+DESK_ACCOUNTS = ("agent1", "agent2", "supervisor1")
 
 
 def _secret(variable: str, path: Path, make: Callable[[], str]) -> str:
@@ -74,8 +79,13 @@ def service_credentials() -> ServiceCredentials:
         CREDENTIALS_FILE.write_text(json.dumps(asdict(ServiceCredentials.generate()), indent=2))
         CREDENTIALS_FILE.chmod(0o600)
     stored = ServiceCredentials(**json.loads(CREDENTIALS_FILE.read_text()))
+    if not (stored.desk_assistant_token and stored.desk_delivery_token):
+        # A file from before the agent desk: keep its credentials, add the desk's tokens.
+        stored = ServiceCredentials.from_env({**stored.backend_env(),
+                                              **stored.action_server_env()})
+        CREDENTIALS_FILE.write_text(json.dumps(asdict(stored), indent=2))
     return ServiceCredentials.from_env({**stored.backend_env(), **stored.action_server_env(),
-                                        **os.environ})
+                                        **stored.desk_env(), **os.environ})
 
 
 def vault_key() -> str:
@@ -162,6 +172,25 @@ def _answers(url: str, wanted: str) -> bool:
         return False
 
 
+def desk_environment(env: dict[str, str], credentials: ServiceCredentials, desk_port: str,
+                     rasa_port: str) -> dict[str, str]:
+    """The agent desk's own environment: its venv, none of this tree's modules on its path."""
+    return {**{key: value for key, value in env.items() if key != "PYTHONPATH"},
+            **credentials.desk_env(),
+            "AGENTDESK_HOST": "127.0.0.1", "AGENTDESK_PORT": desk_port,
+            "AGENTDESK_ASSISTANT_URL": f"http://127.0.0.1:{rasa_port}",
+            "AGENTDESK_DATABASE_URL": os.environ.get("AGENTDESK_DATABASE_URL")
+            or f"sqlite+aiosqlite:///{VAR / 'agentdesk.db'}",
+            "AGENTDESK_DEMO_PASSWORD": desk_demo_password(),
+            "AGENTDESK_DATA_KEY": _secret("AGENTDESK_DATA_KEY", DESK_DATA_KEY_FILE,
+                                          lambda: secrets.token_urlsafe(32))}
+
+
+def desk_demo_password() -> str:
+    return _secret("AGENTDESK_DEMO_PASSWORD", DESK_PASSWORD_FILE,
+                   lambda: secrets.token_urlsafe(12))
+
+
 def first_screen(host: str, ports: dict[str, str], account: LocalAccount | None) -> str:
     web = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{ports['rasa']}"
     lines = [
@@ -170,6 +199,8 @@ def first_screen(host: str, ports: dict[str, str], account: LocalAccount | None)
         f"  Rasa             {web}  (REST: POST /webhooks/rest/webhook)",
         f"  action server    http://127.0.0.1:{ports['actions']}",
         f"  case backend     http://127.0.0.1:{ports['backend']}  (demo persons loaded)",
+        f"  agent desk       http://127.0.0.1:{ports['desk']}/  (staff: "
+        f"{', '.join(DESK_ACCOUNTS)}; password {desk_demo_password()})",
     ]
     if account is not None:
         lines.append(f"  local Twilio     {account.outbox_url}  (outbox for the SMS sent; "
@@ -207,6 +238,7 @@ def main() -> int:
     actions_port = os.environ.get("ACTIONS_PORT", "5055")
     backend_port = os.environ.get("CASEBACKEND_PORT", "8100")
     outbox_port = os.environ.get("LOCAL_TWILIO_PORT", "5060")
+    desk_port = os.environ.get("AGENTDESK_PORT", "5070")
     VAR.mkdir(parents=True, exist_ok=True)
     account = local_twilio(rasa_port, outbox_port)
     credentials = service_credentials()
@@ -217,6 +249,7 @@ def main() -> int:
                                              lambda: secrets.token_urlsafe(32)),
            "CASEBACKEND_URL": f"http://127.0.0.1:{backend_port}",
            "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": backend_port,
+           "AGENTDESK_URL": f"http://127.0.0.1:{desk_port}",
            "TZ": os.environ.get("TZ", "Europe/Stockholm"),
            # A readable first screen: warnings and errors; LOG_LEVEL=INFO shows every request.
            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
@@ -227,9 +260,13 @@ def main() -> int:
                    **credentials.backend_env()}
     # Migrate, then load the demo persons (idempotent; dates relative to today). Their
     # chatter is shown only when a step fails; warnings always.
-    for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
-        done = subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend",
-                              env=backend_env, capture_output=True, text=True)
+    desk_env = desk_environment(env, credentials, desk_port, rasa_port)
+    steps = ((BACKEND_PY, "casebackend", backend_env, ["-m", "alembic", "upgrade", "head"]),
+             (BACKEND_PY, "casebackend", backend_env, ["-m", "casebackend.demo"]),
+             (DESK_PY, "agentdesk", desk_env, ["-m", "alembic", "upgrade", "head"]))
+    for python, folder, step_env, step in steps:
+        done = subprocess.run([str(python), *step], cwd=ROOT / folder,
+                              env=step_env, capture_output=True, text=True)
         output = done.stdout + done.stderr
         if done.returncode != 0:
             print(output, file=sys.stderr)
@@ -240,6 +277,8 @@ def main() -> int:
     processes = [
         subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"], cwd=ROOT / "casebackend",
                          env=backend_env, **OWN_GROUP),
+        subprocess.Popen([str(DESK_PY), "-m", "agentdesk"], cwd=ROOT / "agentdesk",
+                         env=desk_env, **OWN_GROUP),
         subprocess.Popen([sys.executable, "-m", "actions.server", "--host", "127.0.0.1",
                           "--port", actions_port], cwd=ROOT,
                          env={**env, **credentials.action_server_env()}, **OWN_GROUP),
@@ -265,7 +304,8 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     ready = {f"http://127.0.0.1:{rasa_port}/ready": "ready",
              f"http://127.0.0.1:{actions_port}/ready": "ready",
-             f"http://127.0.0.1:{backend_port}/health": "ok"}
+             f"http://127.0.0.1:{backend_port}/health": "ok",
+             f"http://127.0.0.1:{desk_port}/health": "ok"}
     if account is not None:
         ready[f"{account.outbox_url}/health"] = "ok"
     announced = False
@@ -273,7 +313,8 @@ def main() -> int:
         while all(process.poll() is None for process in processes):
             if not announced and all(_answers(url, word) for url, word in ready.items()):
                 print(first_screen(host, {"rasa": rasa_port, "actions": actions_port,
-                                          "backend": backend_port}, account), flush=True)
+                                          "backend": backend_port, "desk": desk_port},
+                                   account), flush=True)
                 announced = True
             time.sleep(0.5)
     finally:

@@ -1,0 +1,1 @@
+"""The database: engine, session factory and the tables."""
