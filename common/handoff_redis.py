@@ -38,6 +38,13 @@ class RedisHandoffStore:
         raw = await self._handle.client().get(self._key("handoff", conversation_id))
         return None if raw is None else HandoffRecord(**json.loads(raw))
 
+    async def status(self, conversation_id: str) -> tuple[HandoffRecord | None,
+                                                          CallbackOffer | None]:
+        record, offer = await self._handle.client().mget(
+            self._key("handoff", conversation_id), self._key("handoff-offer", conversation_id))
+        return (None if record is None else HandoffRecord(**json.loads(record)),
+                None if offer is None else offer_from_json(offer, self._sealer))
+
     async def end(self, conversation_id: str) -> HandoffRecord | None:
         client = self._handle.client()
         raw = await client.getdel(self._key("handoff", conversation_id))
@@ -56,6 +63,9 @@ class RedisHandoffStore:
         return bool(await self._handle.client().set(
             self._key("handoff-delivery", message_id), "1", nx=True,
             ex=int(DELIVERY_RETENTION_SECONDS)))
+
+    async def release_delivery(self, message_id: str) -> None:
+        await self._handle.client().delete(self._key("handoff-delivery", message_id))
 
     async def save_offer(self, offer: CallbackOffer) -> None:
         await self._handle.client().set(self._key("handoff-offer", offer.conversation_id),

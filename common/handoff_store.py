@@ -68,6 +68,10 @@ class CallbackOffer:
 class HandoffStore(Protocol):
     async def open(self, record: HandoffRecord) -> None: ...
 
+    async def status(self, conversation_id: str) -> tuple[HandoffRecord | None,
+                                                          CallbackOffer | None]:
+        """The open handoff and the call-back offer, in one read (every message asks)."""
+
     async def active(self, conversation_id: str) -> HandoffRecord | None: ...
 
     async def end(self, conversation_id: str) -> HandoffRecord | None: ...
@@ -77,6 +81,9 @@ class HandoffStore(Protocol):
     async def contact(self, conversation_id: str) -> str | None: ...
 
     async def claim_delivery(self, message_id: str) -> bool: ...
+
+    async def release_delivery(self, message_id: str) -> None:
+        """A claimed delivery that failed: a retry with the same id may deliver it."""
 
     async def save_offer(self, offer: CallbackOffer) -> None: ...
 
@@ -165,11 +172,23 @@ class SqliteHandoffStore:
                                                json.dumps(asdict(record)), record.opened_at)))
 
     async def active(self, conversation_id: str) -> HandoffRecord | None:
-        oldest = self._clock() - HANDOFF_TTL_SECONDS
-        row = await self._call(lambda db: db.execute(
-            "SELECT record FROM handoffs WHERE conversation_id = ? AND opened_at >= ?",
-            (conversation_id, oldest)).fetchone())
-        return None if row is None else HandoffRecord(**json.loads(row[0]))
+        return (await self.status(conversation_id))[0]
+
+    async def status(self, conversation_id: str) -> tuple[HandoffRecord | None,
+                                                          CallbackOffer | None]:
+        now = self._clock()
+
+        def read(db: sqlite3.Connection) -> tuple[Any, Any]:
+            record = db.execute("SELECT record FROM handoffs WHERE conversation_id = ? AND "
+                                "opened_at >= ?", (conversation_id,
+                                                   now - HANDOFF_TTL_SECONDS)).fetchone()
+            offer = db.execute("SELECT offer FROM offers WHERE conversation_id = ? AND "
+                               "offered_at >= ?", (conversation_id,
+                                                   now - OFFER_TTL_SECONDS)).fetchone()
+            return record, offer
+        record, offer = await self._call(read)
+        return (None if record is None else HandoffRecord(**json.loads(record[0])),
+                None if offer is None else offer_from_json(offer[0], self._sealer))
 
     async def end(self, conversation_id: str) -> HandoffRecord | None:
         rows = await self._call(lambda db: db.execute(
@@ -199,6 +218,10 @@ class SqliteHandoffStore:
                               (message_id, now)).rowcount == 1
         return await self._call(claim)
 
+    async def release_delivery(self, message_id: str) -> None:
+        await self._call(lambda db: db.execute("DELETE FROM deliveries WHERE message_id = ?",
+                                               (message_id,)))
+
     async def save_offer(self, offer: CallbackOffer) -> None:
         encoded = offer_to_json(offer, self._sealer)
         await self._call(lambda db: db.execute(
@@ -207,11 +230,7 @@ class SqliteHandoffStore:
             (offer.conversation_id, encoded, self._clock())))
 
     async def offer(self, conversation_id: str) -> CallbackOffer | None:
-        oldest = self._clock() - OFFER_TTL_SECONDS
-        row = await self._call(lambda db: db.execute(
-            "SELECT offer FROM offers WHERE conversation_id = ? AND offered_at >= ?",
-            (conversation_id, oldest)).fetchone())
-        return None if row is None else offer_from_json(row[0], self._sealer)
+        return (await self.status(conversation_id))[1]
 
     async def clear_offer(self, conversation_id: str) -> None:
         await self._call(lambda db: db.execute(
