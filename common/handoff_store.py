@@ -164,6 +164,14 @@ class SqliteHandoffStore:
     async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(self._run, work)
 
+    async def close(self) -> None:
+        def close() -> None:
+            with self._lock:
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+        await asyncio.to_thread(close)
+
     async def open(self, record: HandoffRecord) -> None:
         await self._call(lambda db: db.execute(
             "INSERT INTO handoffs (conversation_id, record, opened_at) VALUES (?, ?, ?) "

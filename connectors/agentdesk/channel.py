@@ -147,7 +147,14 @@ class AgentDeskInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok" if self._store else "not configured"})
 
+        # Sanic marks its handlers, which a bound method does not allow: plain functions.
+        async def deliver(request: Request) -> HTTPResponse:
+            return await self.deliver(request)
+
+        async def resume(request: Request) -> HTTPResponse:
+            return await self.resume(request)
+
         blueprint.add_route(health, "/", methods=["GET"])
-        blueprint.add_route(self.deliver, "/deliver", methods=["POST"])
-        blueprint.add_route(self.resume, "/resume", methods=["POST"])
+        blueprint.add_route(deliver, "/deliver", methods=["POST"])
+        blueprint.add_route(resume, "/resume", methods=["POST"])
         return blueprint

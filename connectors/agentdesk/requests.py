@@ -12,7 +12,7 @@ from typing import Any
 from common.channels import reserved_prefix
 
 MAX_TEXT_BYTES = 4096
-MAX_BODY_BYTES = 8192  # the text and the ids around it
+MAX_BODY_BYTES = 32768  # the text (JSON may escape each character in 6 bytes) and the ids
 MAX_ID_CHARS = 200
 OUTCOMES = frozenset({"resolved", "handed_back", "no_answer"})
 HANDOFF_CHANNELS = frozenset({"webchat", "twilio_sms"})
