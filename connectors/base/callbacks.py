@@ -7,8 +7,9 @@ request goes to the desk (POST /v1/callbacks). Anything but "ja" to the offer dr
 the message goes to Rasa as usual; "avbryt" or "nej" ends the dialogue at any step.
 
 The messages of the dialogue never reach Rasa: the number stays out of the tracker, and in
-the store only encrypted and for the offer's 15 minutes. A personnummer typed for the
-number is refused (the personnummer rule), never taken for a phone number.
+the store only encrypted and for the offer's 15 minutes. The channel hands the text over
+before its own redaction (a mobile number can pass as a personnummer); what is written as
+a personnummer is refused for the number, and the time is redacted before it is kept.
 """
 
 from __future__ import annotations
@@ -64,10 +65,15 @@ def is_no(text: str) -> bool:
 
 
 def phone_number(text: str) -> str | None:
-    """The E.164 form of a Swedish or international number, or None (a personnummer: None)."""
-    if redact(text).valid:
-        return None
+    """The E.164 form of a Swedish or international number, or None.
+
+    Asked for a number, "070-123 45 67" is a phone number even where its digits also pass as
+    a ten-digit personnummer (born 2007); what is written as a personnummer (12 digits, or
+    the dash or plus after the sixth digit) is refused."""
     compact = normalise_phone(text)
+    if (redact(text).valid and not compact.startswith(("0", "+"))) or \
+            re.search(r"^\s*\d{6}[-+]\d{4}\s*$", text):
+        return None
     if _E164.match(compact):
         return compact
     if _SWEDISH_MOBILE_OR_LINE.match(compact):

@@ -223,7 +223,9 @@ class ChatEvents:
                 await self._sio.emit(ECHO_EVENT,
                                      {"text": text, "payload": text.startswith("/")},
                                      room=session.sender_id, skip_sid=sid)
-                intercepted = await self._intercept(session.sender_id, text)
+                # Unredacted: the desk's relay redacts what it forwards, and a call-back's
+                # phone number may look like a personnummer (connectors/base/callbacks.py).
+                intercepted = await self._intercept(session.sender_id, message.text)
                 if intercepted is not None and not intercepted.to_rasa:
                     return
                 await self._on_new_message(UserMessage(

@@ -110,6 +110,7 @@ def test_sms_hands_over_as_sms(tmp_path: Path) -> None:
             events, messages, _ = await run_handoff(
                 desk, conversation("twilio_sms", sender_id="sms-123"), tmp_path)
             assert events == [PAUSED] and desk.handoffs[0]["channel"] == "sms"
+            assert [m["response"] for m in messages] == ["utter_handoff_queued"]
     asyncio.run(scenario())
 
 

@@ -93,8 +93,9 @@ def serve(tmp_path: Path, test: Callable[[Desk], Awaitable[None]],
         app = Sanic(f"agentdesk_{uuid.uuid4().hex[:8]}")
         app.blueprint(channel.blueprint(lambda _message: asyncio.sleep(0)),
                       url_prefix=PREFIX)
+        default: dict[str, HandoffOutlet] = {"web": RecordingOutlet()}
         chosen = make_outlets(store) if make_outlets is not None else \
-            outlets if outlets is not None else {"web": RecordingOutlet()}
+            outlets if outlets is not None else default
         for name, outlet in chosen.items():
             register_outlet(app, name, outlet)
         port = free_port()
