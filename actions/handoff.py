@@ -17,6 +17,7 @@ name is left out and the person counted as protected (fail closed).
 
 from __future__ import annotations
 
+import abc
 import logging
 import math
 import os
@@ -106,7 +107,12 @@ def wait_minutes(seconds: int) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-class _DeskAction(Action):
+class _DeskAction(Action, abc.ABC):
+    """Abstract, so that the action server does not register it as an action."""
+
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
     def __init__(self, services: DeskServices | None = None,
                  backend: CaseBackend | None = None,
                  environ: Mapping[str, str] | None = None,
