@@ -26,6 +26,11 @@ HANDOFF_RESPONSES = {
     "utter_handoff": "support_line_requested",
     "utter_fallback_handoff": "support_line_after_fallback",
     "utter_identification_support_line": "support_line_identification",
+    # The agent desk (actions/handoff.py): queued for a person, the desk closed or full,
+    # a person offered after two misunderstandings.
+    "utter_handoff_queued": "desk_queued",
+    "utter_handoff_desk_closed": "desk_closed",
+    "utter_fallback_offer_person": "desk_offered_after_fallback",
 }
 # The phone channel's own: a call put through to the support line, asked for while it is
 # closed, and a person offered after repeated misunderstanding (connectors.voice.call).

@@ -42,11 +42,14 @@ from bot.support import load_support_line
 from common.metadata import TEST_PERSON_REF
 from common.shared_state import RedisHandle, RedisLocks, SharedState
 from connectors.base.gate import gated
+from connectors.base.handoff_outlets import register_outlet
+from connectors.base.handoff_relay import relay_from_env
 from connectors.base.personal_responses import load_personal_responses
 from connectors.base.redaction import phrase_translator, vault_redaction
 from connectors.base.tasks import BackgroundTasks
 from connectors.sms.config import SmsSettings
 from connectors.sms.conversations import ConversationIds
+from connectors.sms.handoff_outlet import SmsOutlet
 from connectors.sms.inbound import parse_inbound, parse_status
 from connectors.sms.notices import NoticeService, parse_notice
 from connectors.sms.outbound import OutboundSender, SmsTransport, TwilioRestTransport
@@ -114,6 +117,9 @@ class TwilioSmsInput(InputChannel):
         self.store = open_sms_store(settings.store_path, self.handle)
         self.ids = ConversationIds(settings.conversation_secret)
         self.tasks = BackgroundTasks()
+        # The agent desk (AGENTDESK_URL); unset: none, and SMS is as it was.
+        self.handoffs = relay_from_env(translate, load_support_line().phone,
+                                       handle=self.handle)
         self.sender = OutboundSender(
             transport or TwilioRestTransport(settings.account_sid, settings.auth_token,
                                              settings.from_number, settings.api_base_url),
@@ -127,7 +133,10 @@ class TwilioSmsInput(InputChannel):
                              choices_ttl=settings.choices_ttl),
             redact=vault_redaction(shared=shared),
             locks=RedisLocks(self.handle, "sms") if self.handle else None,
-            personal_responses=load_personal_responses())
+            personal_responses=load_personal_responses(),
+            handoffs=self.handoffs)
+        self.outlet = None if self.handoffs is None else SmsOutlet(
+            self.sender, self.handoffs.store, translate, settings.max_segments)
         self.notices = NoticeService(self.sender, self.store, self.ids, self.tasks, translate,
                                      settings.max_segments)
 
@@ -194,8 +203,14 @@ class TwilioSmsInput(InputChannel):
             outcome = await self.notices.submit(notice)
             return response.json({"status": outcome.value}, status=202)
 
+        async def register(app: Any, _: Any) -> None:
+            if settings.enabled and self.outlet is not None:
+                register_outlet(app, "sms", self.outlet)
+
         async def close(*_: Any) -> None:
             if settings.enabled:
+                if self.handoffs is not None:
+                    await self.handoffs.desk.close()
                 await self.tasks.drain(SHUTDOWN_DRAIN_SECONDS)
                 await self.sender.close()
                 await self.store.close()
@@ -206,6 +221,7 @@ class TwilioSmsInput(InputChannel):
         blueprint.add_route(webhook, "/webhook", methods=["POST"])
         blueprint.add_route(status, "/status", methods=["POST"])
         blueprint.add_route(notices, "/notices", methods=["POST"])
+        blueprint.listener(register, "before_server_start")
         blueprint.listener(close, "after_server_stop")
         return blueprint
 

@@ -26,6 +26,7 @@ from bot.i18n import N_
 from common.log_ids import fingerprint
 from common.personal_number import redact
 from common.shared_state import KeyLocks
+from connectors.base.handoff_relay import HandoffRelay, Intercepted
 from connectors.base.personal_responses import said_personal
 from connectors.base.tasks import BackgroundTasks
 from connectors.sms.conversations import ConversationIds, ConversationLocks
@@ -127,8 +128,11 @@ class SmsConversationService:
                  tasks: BackgroundTasks, translate: Translate, support_phone: str,
                  limits: SmsLimits, redact: Redact = remove_personal_numbers,
                  locks: KeyLocks | None = None,
-                 personal_responses: frozenset[str] = frozenset()) -> None:
+                 personal_responses: frozenset[str] = frozenset(),
+                 handoffs: HandoffRelay | None = None) -> None:
         self._store = store
+        # The agent desk: forwarding while a person has the conversation, call-backs.
+        self._handoffs = handoffs
         self._ids = ids
         self._sender = sender
         self._tasks = tasks
@@ -205,7 +209,11 @@ class SmsConversationService:
             return _Answer([self._phrase(source, await language_of(conversation_id))])
         if len(text) > self._limits.max_body_chars:
             return _Answer([self._phrase(TOO_LONG, await language_of(conversation_id))])
-        text = resolve_choice(text, start.choices)
+        intercepted = await self._intercept(conversation_id, text, inbound.sender)
+        if intercepted is not None and not intercepted.to_rasa:
+            return _Answer([self._shape(reply) for reply in intercepted.replies])
+        if intercepted is None:  # "1" to a person is "1", not a numbered choice
+            text = resolve_choice(text, start.choices)
         collector = SmsCollector()
         try:
             # A personnummer never reaches Rasa (DESIGN section 6).
@@ -218,6 +226,10 @@ class SmsConversationService:
             logger.error("sms %s: handling failed (%s)", inbound.message_sid,
                          type(error).__name__)
             return _Answer([self._phrase(FAILED, await language_of(conversation_id))])
+        if intercepted is not None:  # paused: Rasa recorded the message and said nothing
+            return _Answer([self._shape(reply) for reply in intercepted.replies])
+        if self._handoffs is not None:
+            await self._handoffs.after_turn(conversation_id, inbound.sender)
         bodies: list[str] = []
         choices: list[Choice] = []
         for group in collector.sms_groups():
@@ -231,6 +243,16 @@ class SmsConversationService:
         if choices or start.choices:  # unchanged "none on offer" costs no write
             await self._store.set_choices(conversation_id, choices)
         return _Answer(bodies, said_personal(collector.utter_actions, self._personal))
+
+    async def _intercept(self, conversation_id: str, text: str,
+                         sender: str) -> Intercepted | None:
+        if self._handoffs is None:
+            return None
+        # Redacted here: a personnummer goes neither to the desk nor into the vault for it.
+        return await self._handoffs.before_turn(conversation_id, redact(text).text, sender)
+
+    def _shape(self, text: str) -> str:
+        return shape_phrase(text, self._limits.max_segments)
 
     async def _keyword(self, keyword: Keyword, conversation_id: str) -> str:
         if keyword.kind is KeywordKind.STOP:

@@ -25,10 +25,15 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.i18n import Catalogs
+from bot.support import load_support_line
 from common.shared_state import RedisHandle, RedisLocks, SharedState
+from connectors.base.handoff_outlets import register_outlet
+from connectors.base.handoff_relay import HandoffRelay, relay_from_env
 from connectors.base.ratelimit import Limiter, RateLimiter, RedisRateLimiter
+from connectors.base.redaction import phrase_translator
 from connectors.webchat.config import WebChatConfig, parse_config
 from connectors.webchat.demo_tokens import DemoTokenMinter, add_demo_token_route
+from connectors.webchat.handoff_outlet import WebChatOutlet
 from connectors.webchat.history import HistorySource, TrackerHistory
 from connectors.webchat.origins import OriginPolicy
 from connectors.webchat.person_lookup import HttpPersonLookup
@@ -98,16 +103,20 @@ class WebChatInput(InputChannel):
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> WebChatInput:
         config = parse_config(credentials)
         minter = DemoTokenMinter.from_env() if config.test_login else None
+        # The agent desk (AGENTDESK_URL): unset, no relay and the chat is as it was.
+        handoffs = relay_from_env(phrase_translator(Catalogs()), load_support_line().phone)
         return cls(config, make_authenticator(config, minter), minter=minter,
-                   shared=SharedState.from_env())
+                   shared=SharedState.from_env(), handoffs=handoffs)
 
     def __init__(self, config: WebChatConfig,
                  authenticator: SessionAuthenticator | None = None,
                  history: HistorySource | None = None,
                  catalogs: Catalogs | None = None,
                  minter: DemoTokenMinter | None = None,
-                 shared: SharedState | None = None) -> None:
+                 shared: SharedState | None = None,
+                 handoffs: HandoffRelay | None = None) -> None:
         self.config = config
+        self._handoffs = handoffs
         self._shared = shared or SharedState()
         self._minter = minter
         self._authenticator = authenticator or AnonymousOnly()
@@ -147,12 +156,15 @@ class WebChatInput(InputChannel):
         events = ChatEvents(sio, config, self._authenticator, SessionIds(config.session_secret),
                             history, on_new_message, limiter=limiter,
                             locks=RedisLocks(handle, "webchat") if handle else None,
-                            address_limiter=address_limiter)
+                            address_limiter=address_limiter, handoffs=self._handoffs)
         events.register()
         self._events = events
 
         async def remember_app(app: Sanic, _: Any) -> None:
             app_holder["app"] = app
+            if self._handoffs is not None:  # the desk's deliveries come in on its own routes
+                register_outlet(app, "web", WebChatOutlet(events.room_emitter(),
+                                                          phrase_translator(self._catalogs)))
             if manager is not None and not sio.manager_initialized:
                 # Listen to the other replicas now, not only after this one's first client.
                 sio.manager_initialized = True
@@ -161,6 +173,8 @@ class WebChatInput(InputChannel):
 
         async def close(_: Sanic, __: Any) -> None:
             await self._authenticator.close()
+            if self._handoffs is not None:
+                await self._handoffs.desk.close()
             if handle is not None:
                 await handle.close()
 

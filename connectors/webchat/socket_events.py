@@ -34,8 +34,10 @@ from common.personal_number import redact
 from common.shared_state import KeyLocks, LockUnavailableError
 from connectors.base.client_address import ClientAddresses
 from connectors.base.gate import gated
+from connectors.base.handoff_relay import HandoffRelay, Intercepted
 from connectors.base.ratelimit import Decision, Limiter, RateLimiter
 from connectors.webchat.config import WebChatConfig
+from connectors.webchat.handoff_outlet import HANDOFF_STATE_EVENT
 from connectors.webchat.history import HistorySource
 from connectors.webchat.locks import SessionLocks
 from connectors.webchat.messages import (
@@ -46,7 +48,7 @@ from connectors.webchat.messages import (
     parse_session_request,
     parse_user_uttered,
 )
-from connectors.webchat.output import WebChatOutput
+from connectors.webchat.output import BOT_EVENT, Emitter, WebChatOutput
 from connectors.webchat.sessions import (
     ANONYMOUS,
     AuthenticationError,
@@ -86,7 +88,8 @@ class ChatEvents:
                  history: HistorySource, on_new_message: OnNewMessage,
                  limiter: Limiter | None = None, locks: KeyLocks | None = None,
                  address_limiter: Limiter | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 handoffs: HandoffRelay | None = None) -> None:
         self._sio = sio
         self._config = config
         self._auth = authenticator
@@ -99,6 +102,7 @@ class ChatEvents:
         self._locks: KeyLocks = locks or SessionLocks()
         self._connections: dict[str, Connection] = {}
         self._clock = clock
+        self._handoffs = handoffs
 
     def register(self) -> None:
         self._sio.on("connect", self.connect)
@@ -108,6 +112,9 @@ class ChatEvents:
 
     def output(self) -> WebChatOutput:
         return WebChatOutput(self._emit_to_room)
+
+    def room_emitter(self) -> Emitter:
+        return self._emit_to_room
 
     async def _emit_to_room(self, event: str, data: Any, room: str) -> None:
         await self._sio.emit(event, data, room=room)
@@ -216,12 +223,31 @@ class ChatEvents:
                 await self._sio.emit(ECHO_EVENT,
                                      {"text": text, "payload": text.startswith("/")},
                                      room=session.sender_id, skip_sid=sid)
+                # Unredacted: the desk's relay redacts what it forwards, and a call-back's
+                # phone number may look like a personnummer (connectors/base/callbacks.py).
+                intercepted = await self._intercept(session.sender_id, message.text)
+                if intercepted is not None and not intercepted.to_rasa:
+                    return
                 await self._on_new_message(UserMessage(
                     text, self.output(), session.sender_id, input_channel=CHANNEL_NAME,
                     metadata=metadata))
         except Exception as error:  # the widget must hear of it, not wait forever
             logger.error("web chat: message not handled (%s)", type(error).__name__)
             await self._error(sid, ErrorCode.UNAVAILABLE, "the assistant failed to answer")
+
+    async def _intercept(self, room: str, text: str) -> Intercepted | None:
+        """A person has the chat (the text goes to the desk), or a call-back dialogue is on
+        (connectors/base/handoff_relay.py); its replies go to the session's room."""
+        if self._handoffs is None:
+            return None
+        intercepted = await self._handoffs.before_turn(room, text)
+        if intercepted is None:
+            return None
+        if intercepted.forwarded:
+            await self._emit_to_room(HANDOFF_STATE_EVENT, {"active": True}, room)
+        for reply in intercepted.replies:
+            await self._emit_to_room(BOT_EVENT, {"text": reply}, room)
+        return intercepted
 
     async def _login_expired(self, sid: str, connection: Connection) -> bool:
         """True if the connection's login has expired: then its identity and session are

@@ -25,6 +25,8 @@ WIDGET_TEXTS: dict[str, str] = {
     "typing": N_("Assistenten skriver …"),
     "you": N_("Du"),
     "assistant": N_("Assistenten"),
+    # A person at the agent desk who has taken over the chat.
+    "agent": N_("Handläggare"),
     "choices_label": N_("Svarsalternativ"),
     "new_window": N_("(öppnas i nytt fönster)"),
     "redacted": N_("(personnummer dolt)"),

@@ -48,6 +48,9 @@ ACTION_RESPONSES = {
     "action_order_annual_report_basis": {"utter_order_confirmed",
                                          "utter_order_only_representatives"},
     "action_log_out": {"utter_logged_out"},
+    "action_human_handoff": {"utter_handoff", "utter_handoff_queued",
+                             "utter_handoff_desk_closed"},
+    "action_offer_handoff": {"utter_fallback_handoff", "utter_fallback_offer_person"},
 }
 # What any personal action says before it can answer: the one asked for is the turn's own.
 GATES = {"utter_ask_personal_number", "utter_identification_needed",

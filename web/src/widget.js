@@ -9,8 +9,9 @@
  * Optional: data-token="..." on the tag (or window.MinaSidorChatConfig = {token, lang})
  * hands over the logged-in session's token; data-lang / {lang} overrides the page language
  * (<html lang>). The server speaks Rasa's socket.io protocol (session_request,
- * session_confirm, user_uttered, bot_uttered) plus session_history, user_echo and
- * webchat_error (see connectors/webchat/socket_events.py).
+ * session_confirm, user_uttered, bot_uttered) plus session_history, user_echo,
+ * handoff_state and webchat_error (see connectors/webchat/socket_events.py). A bot_uttered
+ * with "sender": "agent" is a person's message from the agent desk.
  *
  * The browser keeps only the signed session id (localStorage, so every tab of the site
  * continues the same conversation); the history comes back from the server after a reload.
@@ -44,6 +45,7 @@
   let typingTimer = null;
   let wasDisconnected = false;
   let loginDropped = false; // the server said the login expired: the page's token is stale
+  let withPerson = false; // a person at the agent desk has the chat: no typing indicator
   const ui = {};
   let uid = 0;
 
@@ -185,8 +187,13 @@
         SAFE_LINK.test(String(attachment.payload.src || ""))) {
       bubble.appendChild(el("img", { src: attachment.payload.src, alt: "" }));
     }
-    const item = el("li", { className: "msc-msg msc-bot" }, [
-      el("span", { className: "msc-visually-hidden", text: t("assistant") + ": " }), bubble,
+    // A person's message (the agent desk) is labelled visibly; the assistant's as before.
+    const fromAgent = message.sender === "agent";
+    const speaker = fromAgent ? t("agent") : t("assistant");
+    const item = el("li", { className: "msc-msg msc-bot" + (fromAgent ? " msc-agent" : "") }, [
+      fromAgent ? el("span", { className: "msc-sender", text: speaker + ":" })
+        : el("span", { className: "msc-visually-hidden", text: speaker + ": " }),
+      bubble,
     ]);
     const choices = message.quick_replies || message.buttons || [];
     if (choices.length) {
@@ -207,7 +214,7 @@
     ui.log.appendChild(item);
     if (!quiet) {
       hideTyping();
-      announce(t("assistant") + ": " + plain(bubble));
+      announce(speaker + ": " + plain(bubble));
     }
     scrollToEnd();
   }
@@ -268,7 +275,7 @@
     showError(null);
     const shown = display === undefined ? text : display;
     if (shown) addUser(shown);
-    showTyping();
+    if (!withPerson) showTyping();
     if (socket && socket.connected && sessionReady) emitMessage(text);
     else pending.push({ payload: text, shown: shown }); // sent once the session is confirmed
   }
@@ -308,6 +315,10 @@
     });
     socket.on("bot_uttered", function (message) {
       addBot(message || {}, false);
+    });
+    socket.on("handoff_state", function (data) {
+      withPerson = !!(data && data.active);
+      if (withPerson) hideTyping();
     });
     socket.on("user_echo", function (data) {
       // The same session typed in another tab.

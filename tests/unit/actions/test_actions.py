@@ -213,7 +213,7 @@ def test_action_server_registers_exactly_the_domain_actions() -> None:
         "action_case_status", "action_next_payment", "action_attachment_options",
         "action_get_started", "action_order_annual_report_basis",
         "action_receive_personal_number", "action_log_out", "action_benefit_follow_up",
-        "action_core_fallback"}
+        "action_core_fallback", "action_human_handoff", "action_offer_handoff"}
 
 
 def _web_tracker(metadata: dict[str, Any], channel: str = "webchat") -> Tracker:
