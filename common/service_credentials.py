@@ -102,7 +102,10 @@ class ServiceCredentials:
                 DESK_DELIVERY_TOKEN_ENV: self.desk_delivery_token}
 
     def action_server_env(self) -> dict[str, str]:
-        return {ACTIONS_TOKEN_ENV: self.actions_token, ASSERTION_KEY_ENV: self.assertion_key}
+        """The action server: the backend's actions token, the assertion key, and the token
+        it calls the agent desk with (the handoff action puts a conversation in the queue)."""
+        return {ACTIONS_TOKEN_ENV: self.actions_token, ASSERTION_KEY_ENV: self.assertion_key,
+                DESK_ASSISTANT_TOKEN_ENV: self.desk_assistant_token}
 
     def rasa_env(self) -> dict[str, str]:
         """Rasa's process: the web chat's lookups, the SMS channel's notices, and both agent
