@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from rasa.shared.core.events import BotUttered, ConversationResumed, Event
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, Event
 
 
 class ConversationLog(Protocol):
@@ -35,4 +36,6 @@ def agent_said(text: str, label: str) -> BotUttered:
 
 
 def resumed_events(text: str) -> list[Event]:
-    return [BotUttered(text), ConversationResumed()]
+    # Listening again: the next message is predicted as after any answer, not after the turns
+    # that were kept while a person had the conversation (Rasa predicted nothing for those).
+    return [BotUttered(text), ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME)]
