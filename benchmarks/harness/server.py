@@ -274,7 +274,7 @@ class RasaServer:
         (self.workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
 
     def start(self, timeout: float = 300) -> None:
-        from deploy.stack import action_server_argv, replica_argv
+        from deploy.settings import action_server_argv, replica_argv
 
         if not self.model.exists():
             raise RuntimeError(f"{self.model} is missing: train the model first (make train)")
