@@ -112,8 +112,8 @@ async def personal_turns(server: RasaServer, setup: PersonalSetup,
     backend's own time per request (its access log) and the CPU the action server and the
     backend used meanwhile, to tell the backend's work from waiting for it."""
     backend, log_start = setup.backend, setup.backend.log_lines()
-    pids = {"action_server": server.actions.popen.pid if server.actions else None,
-            "case_backend": backend.process.pid if backend.process else None}
+    pids = {"action_server": server.actions.pid if server.actions else None,
+            "case_backend": backend.pid}
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
     started = time.perf_counter()
     async with http_session() as http:

@@ -26,6 +26,8 @@ def prepare_demo_database(env: Mapping[str, str]) -> None:
 
 
 def case_backend_service(env: Mapping[str, str], log: Path, port: int, *,
-                         name: str = "case backend", host: str = "127.0.0.1") -> Service:
+                         name: str = "case backend", host: str = "127.0.0.1",
+                         announce: bool = True) -> Service:
     return Service(name, [str(BACKEND_PY), "-m", "casebackend"], cwd=BACKEND_DIR, env=env,
-                   log=log, port=port, ready_path="/health", ready=json_status_ok, host=host)
+                   log=log, port=port, ready_path="/health", ready=json_status_ok, host=host,
+                   announce=announce)
