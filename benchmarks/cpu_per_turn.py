@@ -54,8 +54,8 @@ async def back_to_back(channel: Channel, clients: int, seconds: float) -> int:
 
 
 async def measure(server: RasaServer, names: list[str], clients: int, seconds: float) -> None:
-    assert server.rasa is not None
-    pid = server.rasa.popen.pid
+    assert server.rasa is not None and server.rasa.pid is not None
+    pid = server.rasa.pid
     print(json.dumps({"rasa_pid": pid}), flush=True)
     async with http_session() as http:
         bubbles = {question.text: 1 for question in QUESTIONS}

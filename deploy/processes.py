@@ -27,14 +27,21 @@ def answers_ok(status: int, _: bytes) -> bool:
     return status == 200
 
 
+def json_status(expected: str) -> Ready:
+    """`{"status": expected, ...}` with 200."""
+    def ready(status: int, body: bytes) -> bool:
+        if status != 200:
+            return False
+        try:
+            return bool(json.loads(body).get("status") == expected)
+        except (ValueError, AttributeError):
+            return False
+    return ready
+
+
 def json_status_ok(status: int, body: bytes) -> bool:
     """`{"status": "ok", ...}` (the case backend's and the REST channel's health)."""
-    if status != 200:
-        return False
-    try:
-        return bool(json.loads(body).get("status") == "ok")
-    except (ValueError, AttributeError):
-        return False
+    return json_status("ok")(status, body)
 
 
 def probe(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
@@ -56,7 +63,7 @@ class Service:
     def __init__(self, name: str, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str],
                  log: Path, port: int, ready_path: str = "/",
                  ready: Ready = answers_ok, user: str | None = None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", announce: bool = True) -> None:
         self.name = name
         self.argv = list(argv)
         self.cwd = cwd
@@ -67,7 +74,11 @@ class Service:
         self._ready_url = self.url + ready_path
         self._ready = ready
         self._user = user
+        # A "---- starting" line in the log before each start; off where every line must be
+        # the process's own (JSON) output.
+        self._announce = announce
         self.process: subprocess.Popen[bytes] | None = None
+        self.started = 0.0  # time.monotonic() of the last start
 
     @property
     def running(self) -> bool:
@@ -82,8 +93,10 @@ class Service:
             return
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
-            log.write(f"---- {time.strftime('%H:%M:%S')} starting {self.name}\n".encode())
-            log.flush()
+            if self._announce:
+                log.write(f"---- {time.strftime('%H:%M:%S')} starting {self.name}\n".encode())
+                log.flush()
+            self.started = time.monotonic()
             # A session of its own: Ctrl-C in the launcher's terminal reaches only the
             # launcher, which stops the children in order.
             self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env,
@@ -95,13 +108,24 @@ class Service:
         status, body = probe(self._ready_url)
         return self._ready(status, body)
 
-    def wait_ready(self, timeout: float) -> float:
-        """Seconds until ready; raises ServiceError if it exits or the time runs out."""
+    def raise_if_exited(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise ServiceError(f"{self.name} exited with {self.process.returncode}; "
+                               f"see {self.log}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout: float, watching: Sequence[Service] = ()) -> float:
+        """Seconds until ready; raises ServiceError if it or one of ``watching`` (the
+        processes it needs) exits, or the time runs out."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
-            if self.process is not None and self.process.poll() is not None:
-                raise ServiceError(f"{self.name} exited with {self.process.returncode}; "
-                                   f"see {self.log}")
+            for service in (self, *watching):
+                service.raise_if_exited()
             if self.is_ready():
                 return time.monotonic() - started
             time.sleep(0.25)

@@ -4,7 +4,8 @@ on loopback, one PostgreSQL database and one Redis, behind nginx.
     .venv/bin/python -m deploy.stack [--replicas 2] [--database-url URL] [--redis-url URL]
 
 runs in the foreground until Ctrl-C and prints the addresses. The tests (tests/scaleout) use
-``ScaleOutStack`` directly and kill, stop and restart its parts.
+``ScaleOutStack`` directly and kill, stop and restart its parts. Its settings and launch
+commands are in deploy/settings.py, the files it writes in deploy/configuration.py.
 
 Layout (every arrow goes through nginx, which balances each tier and fails over passively):
 
@@ -25,119 +26,36 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import pwd
-import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from cryptography.fernet import Fernet
-
-from common.service_credentials import ServiceCredentials, without_credentials
-from deploy.balancer import LOOPBACK, BalancerLayout, render_config
+from common.service_credentials import without_credentials
+from deploy.balancer import BalancerLayout
+from deploy.case_backend import case_backend_service, prepare_demo_database
+from deploy.configuration import (
+    rasa_credentials,
+    rasa_endpoints,
+    write_nginx_prefix,
+    write_rasa_configuration,
+)
 from deploy.processes import Service, ServiceError, answers_ok, free_port, json_status_ok
+from deploy.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    NGINX_USER,
+    OPS_CHANNEL,
+    ROOT,
+    Secrets,
+    StackSettings,
+    action_server_argv,
+    replica_argv,
+)
 from deploy.targets import CASEBACKEND_SCHEMA, PostgresTarget, RedisTarget
-
-ROOT = Path(__file__).resolve().parent.parent
-BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
-MODEL = ROOT / "models" / "current.tar.gz"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/mina_scaleout"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-# Readiness: connectors.ops answers /ready once the model is loaded and the stores answer.
-OPS_CHANNEL = "connectors.ops.OpsInput"
-# Channel settings that name files: each stack keeps its own (the replicas share them).
-_PATH_KEYS = ("store_path", "sms_store_path")
-# Rasa's own `type: redis` lock store is not safe across replicas (see bot/lock_store.py).
-LOCK_STORE = "bot.lock_store.SharedTicketLockStore"
-_DATABASE_KEYS = ("type", "dialect", "url", "host", "port", "db", "username", "password",
-                  "login_db", "query")
-# nginx must not run as root; it runs as this user when the launcher is root.
-NGINX_USER = "nobody"
-
-
-def action_server_argv(host: str, port: int) -> list[str]:
-    """The action server as it runs in production (readiness, metrics, JSON logs)."""
-    return [sys.executable, "-m", "actions.server", "--host", host, "--port", str(port)]
-
-
-def replica_argv(host: str, port: int, model: Path, workdir: Path) -> list[str]:
-    """`rasa run` with the production flags (scripts/rasa_server.py); the HTTP API is off:
-    the replicas are reached only through their channels."""
-    return [sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--no-api",
-            "--model", str(model), "--endpoints", str(workdir / "endpoints.yml"),
-            "--credentials", str(workdir / "credentials.yml"),
-            "--interface", host, "--port", str(port)]
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Shared by the processes of the stack: from the environment, else made for this run. The
-    case backend's credentials are per caller (common/service_credentials.py)."""
-
-    credentials: ServiceCredentials
-    vault_key: str
-    webchat_secret: str
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Secrets:
-        environ = os.environ if environ is None else environ
-        return cls(
-            credentials=ServiceCredentials.from_env(environ),
-            vault_key=environ.get("IDENTITY_VAULT_KEY") or Fernet.generate_key().decode(),
-            webchat_secret=environ.get("WEBCHAT_SESSION_SECRET") or secrets.token_urlsafe(32))
-
-    def env(self) -> dict[str, str]:
-        return {"IDENTITY_VAULT_KEY": self.vault_key,
-                "WEBCHAT_SESSION_SECRET": self.webchat_secret}
-
-
-@dataclass(frozen=True)
-class StackSettings:
-    replicas: int = 2
-    database_url: str = DEFAULT_DATABASE_URL
-    redis_url: str = DEFAULT_REDIS_URL
-    action_servers: int | None = None  # None: as many as replicas
-    backends: int | None = None  # None: as many as replicas
-    model: Path = MODEL
-    host: str = LOOPBACK
-    port: int | None = None  # the assistant's address on nginx; None: a free port
-    workdir: Path | None = None  # None: a temporary directory, removed by stop()
-    # Key names in Redis (the shared state, and with it the conversation locks).
-    redis_prefix: str = "mina:"
-    # Per channel (credentials.yml key), settings laid over bot/credentials.yml.
-    credentials: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # Extra environment for the Rasa replicas and action servers.
-    env: Mapping[str, str] = field(default_factory=dict)
-    secrets: Secrets | None = None
-    drop_database: bool = False  # stop() drops the database (tests)
-    ready_timeout: float = 300.0
-
-
-class _QuotingDumper(yaml.SafeDumper):
-    """Quotes "${VAR}" values: Rasa expands only unquoted ones, and the channels read these
-    themselves (unset: the channel is off)."""
-
-
-def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.nodes.ScalarNode:
-    style = '"' if "${" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_QuotingDumper.add_representer(str, _represent_text)
-
-
-def _deep_update(base: dict[str, Any], overrides: Mapping[str, Mapping[str, Any]]) -> None:
-    for key, block in overrides.items():
-        current = base.get(key)
-        base[key] = {**(current if isinstance(current, dict) else {}), **block}
 
 
 class ScaleOutStack:
@@ -203,10 +121,9 @@ class ScaleOutStack:
                 **self.settings.env}
 
     def _backend(self, index: int, port: int) -> Service:
-        return Service(f"case backend {index + 1}", [str(BACKEND_PY), "-m", "casebackend"],
-                       cwd=ROOT / "casebackend", env=self._backend_env(port),
-                       log=self.logs / f"backend-{index + 1}.log", port=port,
-                       ready_path="/health", ready=json_status_ok, host=self.settings.host)
+        return case_backend_service(self._backend_env(port),
+                                    self.logs / f"backend-{index + 1}.log", port,
+                                    name=f"case backend {index + 1}", host=self.settings.host)
 
     def _action_server(self, index: int, port: int) -> Service:
         return Service(f"action server {index + 1}",
@@ -238,52 +155,18 @@ class ScaleOutStack:
     # ---- configuration ----
 
     def endpoints(self) -> dict[str, Any]:
-        endpoints: dict[str, Any] = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
-        endpoints["action_endpoint"] = {"url": f"{self.actions_url}/webhook"}
-        # The tracker store class and its options as configured (e.g. the bounded store),
-        # on this stack's database.
-        configured = endpoints.get("tracker_store") or {}
-        block = self.database.tracker_store()
-        if str(configured.get("type", "SQL")).lower() != "sql":
-            block.update({key: value for key, value in configured.items()
-                          if key not in _DATABASE_KEYS}, type=configured["type"])
-        endpoints["tracker_store"] = block
-        endpoints["lock_store"] = {"type": LOCK_STORE}
-        return endpoints
+        return rasa_endpoints(self.actions_url, self.database)
 
     def credentials(self) -> dict[str, Any]:
-        credentials: dict[str, Any] = yaml.safe_load(
-            (ROOT / "bot" / "credentials.yml").read_text())
-        for block in credentials.values():
-            for key in _PATH_KEYS:
-                if isinstance(block, dict) and key in block:
-                    block[key] = str(self.workdir / Path(str(block[key])).name)
-        _deep_update(credentials, self.settings.credentials)
-        return credentials
+        return rasa_credentials(self.workdir, self.settings.credentials)
 
     def _write_configuration(self) -> None:
-        (self.workdir / "endpoints.yml").write_text(yaml.safe_dump(self.endpoints()))
-        (self.workdir / "credentials.yml").write_text(
-            yaml.dump(self.credentials(), Dumper=_QuotingDumper))
-        prefix = self.nginx_prefix
-        for folder in ("logs", "temp"):
-            (prefix / folder).mkdir(exist_ok=True)
-        (prefix / "nginx.conf").write_text(render_config(self.layout))
-        if os.geteuid() == 0:
-            nobody = pwd.getpwnam(NGINX_USER)
-            for path in (prefix, prefix / "logs", prefix / "temp"):
-                os.chown(path, nobody.pw_uid, nobody.pw_gid)
-        prefix.chmod(0o755)
+        write_rasa_configuration(self.workdir, self.endpoints(), self.credentials())
+        write_nginx_prefix(self.nginx_prefix, self.layout)
 
     def _prepare_backend_database(self) -> None:
         self._database_created = self.database.prepare()
-        env = self._backend_env()
-        for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
-            done = subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=env,
-                                  capture_output=True, text=True)
-            if done.returncode != 0:
-                raise ServiceError(f"case backend {' '.join(step[1:])} failed:\n"
-                                   f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        prepare_demo_database(self._backend_env())
 
     # ---- running ----
 

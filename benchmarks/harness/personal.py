@@ -22,8 +22,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -36,9 +34,9 @@ import aiohttp
 from benchmarks.harness.channels import TurnFailedError
 from benchmarks.harness.questions import normalise
 from common.service_credentials import ServiceCredentials, without_credentials
+from deploy.case_backend import case_backend_service, prepare_demo_database
+from deploy.processes import Service
 
-ROOT = Path(__file__).resolve().parents[2]
-BACKEND_PY = ROOT / "casebackend" / ".venv" / "bin" / "python"
 IDENTITIES = ("test_ref", "bankid")
 
 
@@ -114,7 +112,7 @@ class CaseBackend:
     workdir: Path
     port: int
     credentials: ServiceCredentials = field(default_factory=ServiceCredentials.generate)
-    process: subprocess.Popen[bytes] | None = None
+    service: Service | None = None
 
     @property
     def url(self) -> str:
@@ -129,23 +127,14 @@ class CaseBackend:
 
     def start(self, timeout: float = 60) -> None:
         env = self._env()
-        for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
-            subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=env,
-                           check=True, capture_output=True)
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen([str(BACKEND_PY), "-m", "casebackend"],
-                                            cwd=ROOT / "casebackend", env=env, stdout=log,
-                                            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the case backend exited with {self.process.returncode}")
-            try:
-                if _http_json(f"{self.url}/health", timeout=2).get("status") == "ok":
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-                time.sleep(0.3)
-        raise RuntimeError("the case backend did not start")
+        prepare_demo_database(env)
+        self.service = case_backend_service(env, self.log, self.port, announce=False)
+        self.service.start()
+        self.service.wait_ready(timeout)
+
+    @property
+    def pid(self) -> int | None:
+        return self.service.pid if self.service is not None else None
 
     @property
     def log(self) -> Path:
@@ -175,13 +164,8 @@ class CaseBackend:
                 "IDENTITY_MAX_STARTS_GLOBAL": "1000000", "TZ": "Europe/Stockholm"}
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.service is not None:
+            self.service.stop()
 
 
 # ---- the client ----

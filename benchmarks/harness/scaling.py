@@ -71,7 +71,8 @@ def scaling_with_stack(model: Path, replicas: int, clients: int, seconds: float,
     case backends on a fresh PostgreSQL database and Redis, nginx in front), measures one
     replica's own address against the balancer's, and stops it (the database is dropped)."""
     try:
-        from deploy.stack import ScaleOutStack, StackSettings
+        from deploy.settings import StackSettings
+        from deploy.stack import ScaleOutStack
     except ImportError as error:
         return not_run(f"deploy/stack.py cannot be imported ({error}); measure_scaling("
                        "single_url, balanced_url, replicas) takes any two addresses "

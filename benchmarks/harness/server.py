@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -30,6 +29,8 @@ from typing import Any, TypedDict
 
 import yaml
 from cryptography.fernet import Fernet
+
+from deploy.processes import Service, json_status_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -147,11 +148,6 @@ def memory(pid: int) -> Memory:
                   peak_rss_mib=round(peak / 1024, 1))
 
 
-def _get(url: str, timeout: float = 2) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as reply:
-        return json.loads(reply.read())
-
-
 def _post(url: str, body: dict[str, Any], timeout: float = 30) -> Any:
     request = urllib.request.Request(url, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -159,31 +155,11 @@ def _post(url: str, body: dict[str, Any], timeout: float = 30) -> Any:
         return json.loads(reply.read())
 
 
-class Process:
-    """One child process with its log in the work directory."""
-
-    def __init__(self, name: str, command: list[str], workdir: Path,
-                 env: dict[str, str]) -> None:
-        self.name = name
-        self.log = workdir / f"{name}.log"
-        self.started = time.monotonic()
-        with self.log.open("wb") as handle:
-            self.popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle,
-                                          stderr=subprocess.STDOUT)
-
-    def check_alive(self) -> None:
-        if self.popen.poll() is not None:
-            tail = self.log.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{tail}")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+def _process(name: str, command: list[str], workdir: Path, env: dict[str, str],
+             port: int, ready_path: str = "/") -> Service:
+    """One child process with its log (``<name>.log``) in the work directory."""
+    return Service(name, command, cwd=ROOT, env=env, log=workdir / f"{name}.log", port=port,
+                   ready_path=ready_path, ready=json_status_ok, announce=False)
 
 
 class ModelLoad(TypedDict):
@@ -224,8 +200,8 @@ class RasaServer:
     # The action server's own additions (the case backend's address, identification).
     action_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
-    rasa: Process | None = None
-    actions: Process | None = None
+    rasa: Service | None = None
+    actions: Service | None = None
     model_load: ModelLoad | None = None
 
     @property
@@ -274,7 +250,7 @@ class RasaServer:
         (self.workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
 
     def start(self, timeout: float = 300) -> None:
-        from deploy.stack import action_server_argv, replica_argv
+        from deploy.settings import action_server_argv, replica_argv
 
         if not self.model.exists():
             raise RuntimeError(f"{self.model} is missing: train the model first (make train)")
@@ -283,11 +259,15 @@ class RasaServer:
         self._write_files(env, actions_port)
         try:
             if self.with_action_server:  # first, so it does not share the CPU with the load
-                self.actions = Process("actions", action_server_argv("127.0.0.1", actions_port),
-                                       self.workdir, {**env, **self.action_env})
-                self._wait_for_actions(actions_port, timeout)
-            self.rasa = Process("rasa", replica_argv("127.0.0.1", self.port, self.model,
-                                                     self.workdir), self.workdir, env)
+                self.actions = _process("actions",
+                                        action_server_argv("127.0.0.1", actions_port),
+                                        self.workdir, {**env, **self.action_env}, actions_port,
+                                        ready_path="/health")
+                self.actions.start()
+                self.actions.wait_ready(timeout)
+            self.rasa = _process("rasa", replica_argv("127.0.0.1", self.port, self.model,
+                                                      self.workdir), self.workdir, env, self.port)
+            self.rasa.start()
             self._wait_for_first_answer(timeout)
         except BaseException:
             self.stop()
@@ -301,7 +281,7 @@ class RasaServer:
         probe = QUESTIONS[0]
         up_line: float | None = None
         while time.monotonic() < deadline:
-            self.rasa.check_alive()
+            self.rasa.raise_if_exited()
             if up_line is None and UP_LINE in self.rasa.log.read_text(errors="replace"):
                 up_line = time.monotonic() - self.rasa.started  # polled: good to 0.2 s
             try:
@@ -321,23 +301,11 @@ class RasaServer:
             return
         raise RuntimeError(f"rasa did not answer within {timeout} s; see {self.rasa.log}")
 
-    def _wait_for_actions(self, port: int, timeout: float) -> None:
-        assert self.actions is not None
-        deadline = self.actions.started + timeout
-        while time.monotonic() < deadline:
-            self.actions.check_alive()
-            try:
-                if _get(f"http://127.0.0.1:{port}/health").get("status") == "ok":
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-                time.sleep(0.5)
-        raise RuntimeError(f"the action server did not start; see {self.actions.log}")
-
     def memory(self) -> dict[str, Memory]:
         found: dict[str, Memory] = {}
         for name, process in (("rasa", self.rasa), ("action_server", self.actions)):
-            if process is not None and process.popen.poll() is None:
-                found[name] = memory(process.popen.pid)
+            if process is not None and process.running and process.pid is not None:
+                found[name] = memory(process.pid)
         return found
 
     def stop(self) -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from deploy.stack import MODEL, ScaleOutStack, StackSettings
+from deploy.settings import MODEL, StackSettings
+from deploy.stack import ScaleOutStack
 from tests.e2e.sms_harness import SmsTestSetup
 from tests.e2e.voice_harness import VoiceTestSetup
 

@@ -31,7 +31,7 @@ import aiohttp
 import pytest
 
 from benchmarks.harness.questions import Question, question
-from deploy.stack import ROOT
+from deploy.settings import ROOT
 from tests.e2e.conftest import http_json
 from tests.e2e.texts import expected
 

@@ -24,7 +24,7 @@ import rasa.utils.io
 import yaml
 from sanic import Sanic
 
-from deploy.stack import replica_argv
+from deploy.settings import replica_argv
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +30,11 @@ SOCKETIO_PATH = "/webhooks/webchat/socket.io"
 # the second app's start-up fails on Sanic's class-level code rewrite.
 Sanic.test_mode = True
 SECRET = "harness-secret-0123456789"
+
+
+def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """One test's coroutine on its own event loop."""
+    asyncio.run(test())
 
 
 def config(**overrides: Any) -> WebChatConfig:

@@ -16,23 +16,29 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from common.service_credentials import ServiceCredentials, without_credentials
-from tests.e2e.conftest import BACKEND_PY, BIN, MODEL, ROOT, Backend, http_json
 from tests.ports import free_port
+from tests.stack.assistant import (
+    BIN,
+    MODEL,
+    ROOT,
+    AssistantProcesses,
+    Backend,
+    action_server,
+    rasa,
+    rasa_endpoints,
+    write_yaml,
+)
 
 ALLOWED_ORIGIN = "http://allowed.example"
 TEST_RATE_LIMIT = {"messages": 12, "per_seconds": 60}
@@ -58,7 +64,7 @@ class WebStack:
     base_url: str
     backend: Backend
     workdir: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    processes: AssistantProcesses | None = None
 
     @property
     def socketio_path(self) -> str:
@@ -66,31 +72,8 @@ class WebStack:
 
     def stop(self) -> None:
         self.backend.stop()
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _wait_for_rasa(url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path],
-                   timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for process, log in zip(processes, logs, strict=True):
-            if process.poll() is not None:
-                tail = log.read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{tail}")
-        try:
-            if http_json(url, timeout=2).get("status") == "ready":
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{url} not up after {timeout} s")
+        if self.processes is not None:
+            self.processes.stop()
 
 
 def start_stack(workdir: Path, rasa_port: int | None = None,
@@ -106,44 +89,32 @@ def start_stack(workdir: Path, rasa_port: int | None = None,
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
                    "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
                    "TZ": "Europe/Stockholm"}
-    for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
-        subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
-                       check=True, capture_output=True)
     backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
-    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    endpoints["tracker_store"]["db"] = str(workdir / "tracker.db")
-    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    write_yaml(workdir / "endpoints.yml", rasa_endpoints(actions_port, workdir / "tracker.db"))
     credentials = {"rest": None, "connectors.ops.OpsInput": None,
                    "connectors.webchat.WebChatInput": webchat_credentials(extra_origins)}
-    (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
+    write_yaml(workdir / "credentials.yml", credentials)
     env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
            "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
            "ASSISTANT_TEST_IDENTITY": "on",
            "CASEBACKEND_BREAKER_RESET_SECONDS": "1", "TZ": "Europe/Stockholm"}
-    logs = [workdir / "actions.log", workdir / "rasa.log"]
     stack = WebStack(f"http://127.0.0.1:{rasa_port}", backend, workdir)
-    commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-         "--port", str(actions_port)],
-        [str(BIN / "rasa"), "run", "--model", str(MODEL),
-         "--endpoints", str(workdir / "endpoints.yml"),
-         "--credentials", str(workdir / "credentials.yml"),
-         "--interface", "127.0.0.1", "--port", str(rasa_port),
-         # No HTTP API (readiness is the ops channel's /ready). CORS for any page, unlike
-         # production (scripts/rasa_server.py): the browser test checks that a page from an
-         # origin not allowed reaches the socket endpoint and is refused there.
-         "--cors", "*"],
-    ]
+    stack.processes = AssistantProcesses(
+        action_server([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                       "--port", str(actions_port)], env, workdir / "actions.log", actions_port),
+        rasa([str(BIN / "rasa"), "run", "--model", str(MODEL),
+              "--endpoints", str(workdir / "endpoints.yml"),
+              "--credentials", str(workdir / "credentials.yml"),
+              "--interface", "127.0.0.1", "--port", str(rasa_port),
+              # No HTTP API (readiness is the ops channel's /ready). CORS for any page, unlike
+              # production (scripts/rasa_server.py): the browser test checks that a page from an
+              # origin not allowed reaches the socket endpoint and is refused there.
+              "--cors", "*"], env, workdir / "rasa.log", rasa_port))
     try:
-        for command, log in zip(commands, logs, strict=True):
-            with log.open("wb") as handle:
-                stack.processes.append(subprocess.Popen(
-                    command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT))
-        _wait_for_rasa(f"{stack.base_url}/ready", stack.processes, logs, timeout=300)
+        stack.processes.start(timeout=300)
     except BaseException:
         stack.stop()
         raise

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -31,10 +30,19 @@ import yaml
 from cryptography.fernet import Fernet
 
 from common.service_credentials import ServiceCredentials, without_credentials
-from tests.e2e.conftest import BACKEND_PY, MODEL, ROOT, Backend, _wait_until_up
 from tests.e2e.sms_harness import SmsTestSetup
 from tests.e2e.voice_harness import VoiceTestSetup
 from tests.ports import free_port
+from tests.stack.assistant import (
+    MODEL,
+    ROOT,
+    AssistantProcesses,
+    Backend,
+    action_server,
+    rasa,
+    rasa_endpoints,
+    write_yaml,
+)
 from tests.web.stack import webchat_credentials
 
 IDLE_SECONDS = 10.0
@@ -95,19 +103,13 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
                    "CASEBACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cb.db'}",
                    "CASEBACKEND_HOST": "127.0.0.1", "CASEBACKEND_PORT": str(backend_port),
                    "TZ": "Europe/Stockholm"}
-    for step in (["-m", "alembic", "upgrade", "head"], ["-m", "casebackend.demo"]):
-        subprocess.run([str(BACKEND_PY), *step], cwd=ROOT / "casebackend", env=backend_env,
-                       check=True, capture_output=True)
     backend = Backend(f"http://127.0.0.1:{backend_port}", service_credentials, backend_env,
                       workdir / "backend.log")
     backend.start()
-    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    endpoints["tracker_store"]["db"] = str(workdir / "tracker.db")
-    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    write_yaml(workdir / "endpoints.yml", rasa_endpoints(actions_port, workdir / "tracker.db"))
     sms = SmsTestSetup(workdir / "sms.db").start()
     voice = VoiceTestSetup(workdir / "voice.db", sms)
-    (workdir / "credentials.yml").write_text(yaml.safe_dump(_credentials(sms, voice)))
+    write_yaml(workdir / "credentials.yml", _credentials(sms, voice))
     env = {**without_credentials(os.environ), **service_credentials.assistant_env(),
            "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CASEBACKEND_URL": backend.url,
@@ -122,36 +124,24 @@ def running_stack(workdir: Path, support: str = "unset") -> Iterator[Stack]:
            "BANKID_SIMULATOR_CONFIRM_SECONDS": "0.2",
            "IDENTITY_WAIT_SECONDS": "2", "IDENTITY_IDLE_SECONDS": str(IDLE_SECONDS),
            **support_env(support)}
-    log_paths = [workdir / "actions.log", workdir / "rasa.log"]
-    logs = [path.open("wb") for path in log_paths]
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(actions_port)],
-                         cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT),
-        subprocess.Popen([sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--api",
-                          "--model", str(MODEL),
-                          "--endpoints", str(workdir / "endpoints.yml"),
-                          "--credentials", str(workdir / "credentials.yml"),
-                          "--interface", "127.0.0.1", "--port", str(rasa_port)],
-                         cwd=ROOT, env={**env, "RASA_JWT_SECRET": jwt_secret},
-                         stdout=logs[1], stderr=subprocess.STDOUT),
-    ]
+    processes = AssistantProcesses(
+        action_server([sys.executable, "-m", "actions.server", "--port", str(actions_port)],
+                      env, workdir / "actions.log", actions_port),
+        rasa([sys.executable, str(ROOT / "scripts" / "rasa_server.py"), "--api",
+              "--model", str(MODEL),
+              "--endpoints", str(workdir / "endpoints.yml"),
+              "--credentials", str(workdir / "credentials.yml"),
+              "--interface", "127.0.0.1", "--port", str(rasa_port)],
+             {**env, "RASA_JWT_SECRET": jwt_secret}, workdir / "rasa.log", rasa_port))
     try:
-        _wait_until_up(f"http://127.0.0.1:{rasa_port}/ready", processes, timeout=300)
+        processes.start(timeout=300)
         sms.connect(f"http://127.0.0.1:{rasa_port}")
         yield Stack(f"http://127.0.0.1:{rasa_port}", workdir, backend, sms, voice, jwt_secret,
-                    logs=[*log_paths, workdir / "backend.log"], support=support)
+                    logs=[*processes.logs, backend.log], support=support)
     finally:
         backend.stop()
         sms.stop()
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for log in logs:
-            log.close()
+        processes.stop()
 
 
 @contextmanager

@@ -9,7 +9,9 @@ import yaml
 
 from common.service_credentials import ServiceCredentials
 from deploy.balancer import BalancerLayout, render_config
-from deploy.stack import LOCK_STORE, ScaleOutStack, Secrets, StackSettings
+from deploy.configuration import LOCK_STORE
+from deploy.settings import Secrets, StackSettings
+from deploy.stack import ScaleOutStack
 from deploy.targets import PostgresTarget, RedisTarget, TargetError
 
 LAYOUT = BalancerLayout(host="127.0.0.1", assistant_port=8080, actions_port=8081,
