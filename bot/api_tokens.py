@@ -10,6 +10,7 @@ it gets 401, like a forged one. ``scripts/api_token.py`` makes tokens that pass 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -37,6 +38,15 @@ def bounded_lifetime(payload: Mapping[str, Any],
     return expires - issued <= MAX_TOKEN_LIFETIME_SECONDS and expires - clock() <= limit
 
 
+class _KnownKeyNotice(logging.Filter):
+    """sanic-jwt takes ``extra_verifications`` (and uses it: tests/security/test_api_tokens.py)
+    but also logs it as "not valid" among its configuration keys: a warning on every start
+    that is not true, so it is dropped; every other sanic-jwt line stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'extra_verifications'" not in record.getMessage()
+
+
 def accept_only_bounded_tokens(server: ModuleType) -> None:
     """Makes ``server.create_app`` (``rasa.server``) initialise sanic-jwt with the check;
     idempotent. Call it before Rasa creates its app (``scripts/rasa_server.py`` does)."""
@@ -50,4 +60,5 @@ def accept_only_bounded_tokens(server: ModuleType) -> None:
                         **kwargs)
 
     initialize.bounded_tokens = True  # type: ignore[attr-defined]
+    logging.getLogger("sanic_jwt.configuration").addFilter(_KnownKeyNotice())
     server.Initialize = initialize  # type: ignore[attr-defined]
