@@ -123,7 +123,9 @@ def rasa_arguments(passed: Sequence[str], environ: Mapping[str, str]) -> list[st
             raise LaunchError(reason)
     arguments = ["run", *rest, "--credentials", known.credentials]
     if known.api:
-        arguments += ["--enable-api", "--jwt-secret", jwt_secret(environ),
+        # One token, "--jwt-secret=…": a secret that begins with "-" (token_urlsafe makes one in
+        # 64) would otherwise be read by argparse as an option, and Rasa would not start.
+        arguments += ["--enable-api", f"--jwt-secret={jwt_secret(environ)}",
                       "--jwt-method", "HS256"]
     origins = cors_origins(Path(known.credentials))
     if origins:

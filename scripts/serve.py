@@ -94,7 +94,7 @@ def vault_key() -> str:
 
 
 def rasa_jwt_secret() -> str:
-    return _secret("RASA_JWT_SECRET", JWT_SECRET_FILE, lambda: secrets.token_urlsafe(48))
+    return _secret("RASA_JWT_SECRET", JWT_SECRET_FILE, lambda: secrets.token_hex(32))
 
 
 def endpoints_file(actions_port: str) -> str:

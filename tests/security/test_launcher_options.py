@@ -92,3 +92,14 @@ def test_what_rasa_gets_has_no_refused_setting() -> None:
     assert reading.get("loglevel") != 10 and "auth_token" not in reading
     assert reading.get("cors") in (None, [])
     assert reading.get("enable_api") is True and reading.get("jwt_secret") == SECRET
+
+
+def test_a_secret_that_begins_with_a_dash_still_starts_rasa(tmp_path: Path) -> None:
+    # `make run` once failed to start: its generated secret began with "-" and Rasa's parser
+    # took it for an option ("--jwt-secret: expected one argument").
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("rest:\n")
+    secret = "-" + "x" * 47
+    argv = launcher().rasa_arguments(["--api", "--credentials", str(credentials)],
+                                     {"RASA_JWT_SECRET": secret})
+    assert rasas_own_reading(argv[1:]).get("jwt_secret") == secret

@@ -215,7 +215,7 @@ def test_the_launcher_puts_the_api_behind_a_jwt_when_asked_and_refuses_debug(
     args = launcher.rasa_arguments(["--api", "--model", "m.tar.gz", "--credentials",
                                     str(credentials), "--port", "5005"], env)
     assert args == ["run", "--model", "m.tar.gz", "--port", "5005", "--credentials",
-                    str(credentials), "--enable-api", "--jwt-secret", SECRET,
+                    str(credentials), "--enable-api", f"--jwt-secret={SECRET}",
                     "--jwt-method", "HS256", "--cors", "https://www.example.se"]
     for refused in (["--debug"], ["-vv"], ["--auth-token", "x"], ["--cors", "*"]):
         with pytest.raises(launcher.LaunchError, match="not allowed"):
@@ -225,12 +225,13 @@ def test_the_launcher_puts_the_api_behind_a_jwt_when_asked_and_refuses_debug(
                                 {"RASA_JWT_SECRET": "x"})
     secret_file = tmp_path / "secret"
     secret_file.write_text(SECRET + "\n")
-    assert SECRET in launcher.rasa_arguments(
+    assert f"--jwt-secret={SECRET}" in launcher.rasa_arguments(
         ["--api", "--credentials", str(credentials)],
         {"RASA_JWT_SECRET_FILE": str(secret_file)})
     for no_api in (launcher.rasa_arguments(["--no-api", "--credentials", str(credentials)], {}),
                    launcher.rasa_arguments(["--credentials", str(credentials)], {})):
-        assert "--enable-api" not in no_api and "--jwt-secret" not in no_api
+        assert "--enable-api" not in no_api
+        assert not any(argument.startswith("--jwt-secret") for argument in no_api)
     # The project's own credentials: no other site may embed the chat, so no CORS at all.
     assert "--cors" not in launcher.rasa_arguments([], env)
 
