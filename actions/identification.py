@@ -96,10 +96,12 @@ class ActionReceivePersonalNumber(Action):
             return events + failed(dispatcher, tracker, "utter_personal_number_invalid",
                                    services)
         waiting = None if events else bound_order(tracker)
-        if waiting is not None and not await self._same_person(waiting, number, services):
-            # The person typed another number: this conversation's own order gives way.
-            await self._give_up(tracker, waiting, services)
-            waiting = None
+        if waiting is not None:
+            ordered_for = await services.vault.take(order_key(waiting), keep=True)
+            if ordered_for != number:
+                # The person typed another number: this conversation's own order gives way.
+                await self._give_up(tracker, waiting, ordered_for, services)
+                waiting = None
         if waiting is not None:
             # The same number again while its order is open: a new start would cancel it.
             order_ref = waiting
@@ -120,13 +122,10 @@ class ActionReceivePersonalNumber(Action):
         return events
 
     @staticmethod
-    async def _same_person(order_ref: str, number: str, services: IdentityServices) -> bool:
-        return await services.vault.take(order_key(order_ref), keep=True) == number
-
-    @staticmethod
-    async def _give_up(tracker: Tracker, order_ref: str, services: IdentityServices) -> None:
-        """Ends this conversation's waiting order (a new number was typed)."""
-        previous = await services.vault.take(order_key(order_ref), keep=True)
+    async def _give_up(tracker: Tracker, order_ref: str, previous: str | None,
+                       services: IdentityServices) -> None:
+        """Ends this conversation's waiting order (a new number was typed), and the claim of
+        ``previous``, the number it was for."""
         with contextlib.suppress(IdentityProviderError):  # already over at BankID
             await services.provider.cancel(order_ref)
         await services.vault.forget(order_key(order_ref))
